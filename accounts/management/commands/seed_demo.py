@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from accounts.demo import DEMO_PASSWORD, current_totp_code, seed_demo_accounts
+
+
+class Command(BaseCommand):
+    help = "Create the demo applicants and staff (idempotent) and print how to log in as each. DEBUG only."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--allow-non-debug",
+            action="store_true",
+            help="Seed even with DEBUG off (for a demo server; never production: the passwords are printed).",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEBUG and not options["allow_non_debug"]:
+            raise CommandError("seed_demo creates accounts with published passwords; it runs only with DEBUG on.")
+        accounts = seed_demo_accounts()
+        out = self.stdout
+        out.write(self.style.SUCCESS("Demo accounts ready. Every password is: " + DEMO_PASSWORD))
+        out.write("")
+        out.write("Applicants (no second factor):")
+        for acc in accounts:
+            if acc.role is None:
+                out.write(f"  {acc.email:<36} {acc.full_name}")
+        out.write("")
+        out.write("Staff (two-factor required). Add the TOTP secret to an authenticator app, or run")
+        out.write("  python manage.py demo_totp EMAIL    to print the current 6-digit code.")
+        for acc in accounts:
+            if acc.role is not None:
+                code = current_totp_code(acc.totp_secret) if acc.totp_secret else "-"
+                out.write(
+                    f"  {acc.email:<36} {acc.role:<16} TOTP secret {acc.totp_secret}  "
+                    f"(code now {code}; one recovery code {acc.recovery_code})"
+                )

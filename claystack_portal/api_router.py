@@ -1,0 +1,19 @@
+"""Everything under /api/v1/. Each app adds its endpoints here; the schema and docs are generated."""
+
+from __future__ import annotations
+
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from accounts import api as accounts_api
+
+app_name = "api"
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    path("me/", accounts_api.MeApi.as_view(), name="me"),
+    path("organisations/", accounts_api.OrganisationListApi.as_view(), name="organisations"),
+    path("audit-events/", accounts_api.AuditEventListApi.as_view(), name="audit-events"),
+]

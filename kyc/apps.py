@@ -1,0 +1,9 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class KycConfig(AppConfig):
+    name = "kyc"
+    verbose_name = "Applications (KYC, KYB, operators)"
+    default_auto_field = "django.db.models.BigAutoField"
