@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from accounts import api as accounts_api
@@ -16,4 +16,8 @@ urlpatterns = [
     path("me/", accounts_api.MeApi.as_view(), name="me"),
     path("organisations/", accounts_api.OrganisationListApi.as_view(), name="organisations"),
     path("audit-events/", accounts_api.AuditEventListApi.as_view(), name="audit-events"),
+    path("", include("kyc.api_urls")),
+    path("", include("screening.api_urls")),
+    path("", include("whitelist.api_urls")),
+    path("", include("operators.api_urls")),
 ]

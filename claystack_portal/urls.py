@@ -17,6 +17,10 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include("claystack_portal.api_router")),
     path("", include("accounts.urls")),
+    path("", include("kyc.urls")),
+    path("", include("screening.urls")),
+    path("", include("whitelist.urls")),
+    path("", include("operators.urls")),
 ]
 
 handler400 = "core.views.error_400"

@@ -252,3 +252,18 @@ LOGGING = {
 
 # Portal --------------------------------------------------------------------------------------------------
 PORTAL_NAME = "ClayStack Compliance Portal"
+
+# Per-app settings ----------------------------------------------------------------------------------------
+# Each app keeps its own settings in settings/components/<app>.py, so apps grow without editing this file.
+from .components.kyc import *  # noqa: E402, F403
+from .components.kyc import BEAT_SCHEDULE as _KYC_BEAT  # noqa: E402
+from .components.operators import *  # noqa: E402, F403
+from .components.operators import BEAT_SCHEDULE as _OPERATORS_BEAT  # noqa: E402
+from .components.screening import *  # noqa: E402, F403
+from .components.screening import BEAT_SCHEDULE as _SCREENING_BEAT  # noqa: E402
+from .components.whitelist import *  # noqa: E402, F403
+from .components.whitelist import BEAT_SCHEDULE as _WHITELIST_BEAT  # noqa: E402
+
+for _app_beat in (_KYC_BEAT, _SCREENING_BEAT, _WHITELIST_BEAT, _OPERATORS_BEAT):
+    CELERY_BEAT_SCHEDULE.update(_app_beat)
+del BEAT_SCHEDULE  # the components share this name; merged above
