@@ -1,4 +1,5 @@
-"""The test command: picks the database and broker, then runs ruff, mypy, the migration check and pytest.
+"""The test command: picks the database and broker, then runs ruff, mypy and pytest (which
+includes the `makemigrations --check` test).
 
 PostgreSQL and Redis are used when DATABASE_URL / REDIS_URL are set or their standard local ports answer;
 otherwise SQLite and in-memory stand-ins, and it says so. With REQUIRE_SERVICES=1 (CI) a missing service is
@@ -62,9 +63,6 @@ def main(argv: list[str]) -> int:
         results["ruff check"] = step("ruff check", [str(BIN / "ruff"), "check", "."])
         results["ruff format"] = step("ruff format", [str(BIN / "ruff"), "format", "--check", "."])
         results["mypy"] = step("mypy", [str(BIN / "mypy"), "."])
-        results["migrations"] = step(
-            "migrations", [sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"]
-        )
     pytest_args = [a for a in argv if a != "--only-pytest"]
     results["pytest"] = step("pytest", [sys.executable, "-m", "pytest", *pytest_args])
     failed = [name for name, ok in results.items() if not ok]
