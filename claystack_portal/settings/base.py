@@ -266,4 +266,4 @@ from .components.whitelist import BEAT_SCHEDULE as _WHITELIST_BEAT  # noqa: E402
 
 for _app_beat in (_KYC_BEAT, _SCREENING_BEAT, _WHITELIST_BEAT, _OPERATORS_BEAT):
     CELERY_BEAT_SCHEDULE.update(_app_beat)
-del BEAT_SCHEDULE  # type: ignore[name-defined]  # noqa: F821 - star-imported; merged above
+del BEAT_SCHEDULE  # noqa: F821 - star-imported; merged above
