@@ -18,6 +18,7 @@ run: venv
 	$(BIN)/python scripts/devrun.py
 
 test: venv
+	@bash scripts/ensure_chromium.sh
 	$(BIN)/python scripts/testenv.py $(ARGS)
 
 lint: venv
