@@ -1,0 +1,347 @@
+"""Applications (individual KYC, institution KYB, node operators), the people on them, documents and wallets.
+
+The application's `status` is driven only through `kyc.states` (the one transition table) and the
+`application_transition` service; nothing else writes it.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from core.models import BaseModel
+from kyc.fields import EncryptedDateField, EncryptedTextField
+
+# Crockford's base32 without I, L, O, U: references are read out on the phone and typed by hand.
+_REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_reference() -> str:
+    body = "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(8))
+    return f"CS-{body[:4]}-{body[4:]}"
+
+
+class SubjectType(models.TextChoices):
+    INDIVIDUAL = "individual", "Individual staker (KYC)"
+    INSTITUTION = "institution", "Institution (KYB)"
+    OPERATOR_INDIVIDUAL = "operator_individual", "Node operator, individual (KYC)"
+    OPERATOR_COMPANY = "operator_company", "Node operator, company (KYB)"
+
+
+COMPANY_SUBJECT_TYPES = frozenset({SubjectType.INSTITUTION, SubjectType.OPERATOR_COMPANY})
+OPERATOR_SUBJECT_TYPES = frozenset({SubjectType.OPERATOR_INDIVIDUAL, SubjectType.OPERATOR_COMPANY})
+
+
+class OperatorCategory(models.TextChoices):
+    PROFESSIONAL = "professional", "Professional operator"
+    SOLO_HOME = "solo_home", "Solo or home staker"
+    SSV_OPERATOR = "ssv_operator", "SSV operator"
+    OBOL_CLUSTER = "obol_cluster", "Obol cluster member"
+
+
+class Application(BaseModel):
+    """One onboarding case. `public_id` is what URLs and the API expose; `reference` is for people."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SUBMITTED = "submitted", "Submitted"
+        SCREENING = "screening", "Screening"
+        READY_FOR_REVIEW = "ready_for_review", "Ready for review"
+        IN_REVIEW = "in_review", "In review"
+        INFORMATION_REQUESTED = "information_requested", "Information requested"
+        RESUBMITTED = "resubmitted", "Resubmitted"
+        PENDING_SECOND_APPROVAL = "pending_second_approval", "Pending second approval"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        EXPIRED = "expired", "Expired"
+        REVOKED = "revoked", "Revoked"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    reference = models.CharField(max_length=16, unique=True, default=new_reference, editable=False)
+    subject_type = models.CharField(max_length=32, choices=SubjectType.choices)
+    operator_category = models.CharField(max_length=32, choices=OperatorCategory.choices, blank=True)
+    # Company applications belong to an organisation (all its members work on them); an individual's
+    # application has no organisation and belongs to `applicant` alone.
+    organisation = models.ForeignKey(
+        "accounts.Organisation", null=True, blank=True, on_delete=models.PROTECT, related_name="applications"
+    )
+    applicant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="applications")
+    status = models.CharField(max_length=32, choices=Status.choices, default=Status.DRAFT)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    # Hook for the review issue: the section keys / document kinds a reviewer asked the applicant to change
+    # while INFORMATION_REQUESTED. `kyc.editing.editable_sections` reads it.
+    requested_items = models.JSONField(default=list, blank=True)
+    # Wizard steps the applicant has completed at least once (progress bar, resume point).
+    completed_steps = models.JSONField(default=list, blank=True)
+    expected_volume_eth = models.DecimalField(
+        max_digits=20, decimal_places=2, null=True, blank=True, help_text="Expected staking volume in ETH."
+    )
+    source_of_funds = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(subject_type__in=[SubjectType.INSTITUTION, SubjectType.OPERATOR_COMPANY])
+                | Q(organisation__isnull=False),
+                name="kyc_application_company_has_organisation",
+            ),
+            models.CheckConstraint(
+                condition=Q(subject_type__in=[SubjectType.OPERATOR_INDIVIDUAL, SubjectType.OPERATOR_COMPANY])
+                | Q(operator_category=""),
+                name="kyc_application_category_only_for_operators",
+            ),
+        ]
+        indexes = [
+            # "My applications": WHERE organisation_id IN (...) OR applicant_id = ? ORDER BY created_at DESC
+            models.Index(fields=["organisation", "-created_at"], name="kyc_app_org_created_idx"),
+            # The review queue's counts and filters per status (issue 5).
+            models.Index(fields=["status", "status_changed_at"], name="kyc_app_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} ({self.get_subject_type_display()})"
+
+    @property
+    def is_company(self) -> bool:
+        return self.subject_type in COMPANY_SUBJECT_TYPES
+
+    @property
+    def is_operator(self) -> bool:
+        return self.subject_type in OPERATOR_SUBJECT_TYPES
+
+
+class StatusTransition(models.Model):
+    """History of every status change (the timeline and the review issue's SLA clock read it)."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="transitions")
+    from_status = models.CharField(max_length=32, choices=Application.Status.choices)
+    to_status = models.CharField(max_length=32, choices=Application.Status.choices)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.application_id}: {self.from_status} -> {self.to_status}"
+
+
+class CompanyProfile(BaseModel):
+    """KYB facts of an institution or operator company (one per company application)."""
+
+    class EntityType(models.TextChoices):
+        LIMITED_COMPANY = "limited_company", "Private limited company"
+        PUBLIC_COMPANY = "public_company", "Public company"
+        PARTNERSHIP = "partnership", "Partnership"
+        FUND = "fund", "Fund or investment vehicle"
+        TRUST = "trust", "Trust or foundation"
+        BANK = "bank", "Bank or credit institution"
+        OTHER = "other", "Other"
+
+    application = models.OneToOneField(Application, on_delete=models.CASCADE, related_name="company")
+    legal_name = models.CharField(max_length=300, blank=True)
+    trading_names = models.JSONField(default=list, blank=True)
+    registration_number = models.CharField(max_length=64, blank=True)
+    lei = models.CharField(max_length=20, blank=True, help_text="ISO 17442 Legal Entity Identifier.")
+    jurisdiction = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2 code.")
+    incorporation_date = models.DateField(null=True, blank=True)
+    registered_address = EncryptedTextField(blank=True)
+    operating_address = EncryptedTextField(blank=True)
+    entity_type = models.CharField(max_length=32, choices=EntityType.choices, blank=True)
+    is_regulated = models.BooleanField(default=False)
+    regulator = models.CharField(max_length=200, blank=True)
+    licence_number = models.CharField(max_length=100, blank=True)
+    website = models.URLField(blank=True)
+    business_description = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [
+            # Review queue search by LEI (issue 5): WHERE lei = ?
+            models.Index(fields=["lei"], name="kyc_company_lei_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.legal_name or f"company of {self.application_id}"
+
+
+class Person(BaseModel):
+    """A natural person on an application with the KYC fields: the individual applicant, a director, a
+    beneficial owner or an authorised signatory. The same human in two roles is two rows (roles differ in
+    what must be filled in and what is screened)."""
+
+    class Role(models.TextChoices):
+        SUBJECT = "subject", "Applicant"
+        DIRECTOR = "director", "Director"
+        UBO = "ubo", "Ultimate beneficial owner"
+        SIGNATORY = "signatory", "Authorised signatory"
+
+    class PepStatus(models.TextChoices):
+        NOT_PEP = "not_pep", "Not a politically exposed person"
+        PEP = "pep", "Politically exposed person"
+        RELATIVE = "relative", "Family member or close associate of a PEP"
+
+    class IdDocumentType(models.TextChoices):
+        PASSPORT = "passport", "Passport"
+        NATIONAL_ID = "national_id", "National identity card"
+        DRIVING_LICENCE = "driving_licence", "Driving licence"
+        RESIDENCE_PERMIT = "residence_permit", "Residence permit"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="people")
+    role = models.CharField(max_length=16, choices=Role.choices)
+    legal_name = models.CharField(max_length=300)
+    other_names = models.JSONField(default=list, blank=True)
+    date_of_birth = EncryptedDateField(blank=True, default="")
+    nationalities = models.JSONField(default=list, blank=True, help_text="ISO 3166-1 alpha-2 codes.")
+    country_of_residence = models.CharField(max_length=2, blank=True)
+    residential_address = EncryptedTextField(blank=True)
+    tax_residence = models.CharField(max_length=2, blank=True)
+    occupation = models.CharField(max_length=200, blank=True)
+    source_of_funds = models.TextField(blank=True)
+    source_of_wealth = models.TextField(blank=True)
+    pep_status = models.CharField(max_length=16, choices=PepStatus.choices, blank=True)
+    pep_details = models.TextField(blank=True)
+    id_document_type = models.CharField(max_length=32, choices=IdDocumentType.choices, blank=True)
+    id_document_number = EncryptedTextField(blank=True)
+    id_document_country = models.CharField(max_length=2, blank=True)
+    id_document_expiry = models.DateField(null=True, blank=True)
+    # UBOs only: share of ownership or control, and whether it is held through other entities.
+    ownership_percent = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    ownership_indirect = models.BooleanField(default=False)
+    ownership_chain = models.TextField(blank=True, help_text="For indirect ownership: through which entities.")
+    # Directors and signatories: position held.
+    position = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["role", "created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application"], condition=Q(role="subject"), name="kyc_person_one_subject_per_application"
+            ),
+            models.CheckConstraint(
+                condition=Q(ownership_percent__isnull=True)
+                | (Q(ownership_percent__gte=0) & Q(ownership_percent__lte=100)),
+                name="kyc_person_ownership_0_100",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.legal_name} ({self.get_role_display()})"
+
+
+class Document(BaseModel):
+    """An uploaded file, stored through the default storage under a random name; served only by a view
+    that checks who is asking."""
+
+    class Kind(models.TextChoices):
+        ID_FRONT = "id_front", "Identity document (front or photo page)"
+        ID_BACK = "id_back", "Identity document (back)"
+        PROOF_OF_ADDRESS = "proof_of_address", "Proof of address"
+        CERTIFICATE_OF_INCORPORATION = "certificate_of_incorporation", "Certificate of incorporation"
+        REGISTER_OF_DIRECTORS = "register_of_directors", "Register of directors"
+        SHAREHOLDER_REGISTER = "shareholder_register", "Shareholder register or ownership chart"
+        ARTICLES = "articles", "Articles of association"
+        OTHER = "other", "Other supporting document"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="documents")
+    person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField(max_length=40, choices=Kind.choices)
+    file = models.FileField(max_length=200)
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=50)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.original_name}"
+
+
+class WalletAddress(BaseModel):
+    """A wallet the applicant will stake from or be paid to, with its proof of ownership."""
+
+    class Purpose(models.TextChoices):
+        STAKING_DEPOSITS = "staking_deposits", "Staking deposits"
+        WITHDRAWALS = "withdrawals", "Withdrawals"
+        FEE_RECIPIENT = "fee_recipient", "Fee recipient (node operators)"
+
+    class ProofMethod(models.TextChoices):
+        BROWSER_WALLET = "browser_wallet", "Signed in a browser wallet (EIP-4361)"
+        PASTED_SIGNATURE = "pasted_signature", "Signature pasted from an offline or custody wallet"
+        CONTRACT_WALLET = "contract_wallet", "Contract wallet signature (EIP-1271)"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="wallets")
+    address = models.CharField(max_length=42, help_text="EIP-55 checksummed.")
+    label = models.CharField(max_length=100)
+    purpose = models.CharField(max_length=32, choices=Purpose.choices)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    proof_method = models.CharField(max_length=32, choices=ProofMethod.choices, blank=True)
+    proof_message = models.TextField(blank=True)
+    proof_signature = models.TextField(blank=True)
+    proof_chain_id = models.PositiveBigIntegerField(null=True, blank=True)
+    # Set when the address is already on another applicant's application: the reviewer sees why.
+    claimed_elsewhere = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["application", "address"], name="kyc_wallet_unique_per_application"),
+        ]
+        indexes = [
+            # "Is this address claimed by someone else?" and the review queue's wallet search: WHERE address = ?
+            models.Index(fields=["address"], name="kyc_wallet_address_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label} {self.address}"
+
+
+class WalletChallenge(BaseModel):
+    """A server-issued EIP-4361 message for one wallet. Single use: `used_at` is set by the verification
+    that consumes it, under a row lock, so a replayed signature finds it used."""
+
+    wallet = models.ForeignKey(WalletAddress, on_delete=models.CASCADE, related_name="challenges")
+    nonce = models.CharField(max_length=32, unique=True)
+    message = models.TextField()
+    chain_id = models.PositiveBigIntegerField()
+    issued_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    issued_to = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-issued_at"]
+
+    def __str__(self) -> str:
+        return f"challenge {self.nonce} for {self.wallet_id}"
+
+
+class IdempotencyRecord(models.Model):
+    """The stored answer to an unsafe API call made with an `Idempotency-Key`, replayed on a retry."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=200)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=300)
+    request_hash = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    response_body = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="kyc_idempotency_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.key}"
