@@ -240,15 +240,24 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Logging -------------------------------------------------------------------------------------------------
+# Structured JSON lines in production (for log shippers), readable lines elsewhere; LOG_FORMAT overrides.
+LOG_FORMAT = env.str(
+    "LOG_FORMAT", default="json" if env.str("DJANGO_SETTINGS_MODULE", default="").endswith(".production") else "plain"
+)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"request_context": {"()": "core.logging.RequestContextFilter"}},
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "core.logging.JsonFormatter"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_context"]},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_context"],
+        },
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},

@@ -29,7 +29,9 @@ FIELD_ENCRYPTION_KEYS = [
 if CELERY_BROKER_URL.startswith("filesystem://"):
     raise ImproperlyConfigured("CELERY_BROKER_URL must point at Redis in production, not the filesystem broker.")
 
-CONN_MAX_AGE = env.int("CONN_MAX_AGE", default=60)
+# Persistent connections in production; base.py defaults to 0 for the SQLite development set-up.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)  # noqa: F405
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # noqa: F405
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
