@@ -15,6 +15,7 @@ from django.db.models import Q
 
 from core.models import BaseModel
 from kyc.fields import EncryptedDateField, EncryptedTextField
+from kyc.storage import document_storage
 
 # Crockford's base32 without I, L, O, U: references are read out on the phone and typed by hand.
 _REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -254,7 +255,7 @@ class Document(BaseModel):
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="documents")
     person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.CASCADE, related_name="documents")
     kind = models.CharField(max_length=40, choices=Kind.choices)
-    file = models.FileField(max_length=200)
+    file = models.FileField(max_length=200, storage=document_storage)
     original_name = models.CharField(max_length=255)
     content_type = models.CharField(max_length=50)
     size = models.PositiveBigIntegerField()

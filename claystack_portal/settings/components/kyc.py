@@ -2,7 +2,49 @@
 
 from __future__ import annotations
 
-from claystack_portal.env import env  # noqa: F401
+import os
+
+from django.core.exceptions import ImproperlyConfigured
+
+from claystack_portal.env import env
+
+# Documents: largest accepted upload, in bytes (10 MB by default).
+KYC_DOCUMENT_MAX_BYTES: int = env.int("KYC_DOCUMENT_MAX_BYTES", default=10 * 1024 * 1024)
+
+# S3-compatible document storage (django-storages) is switched on by KYC_S3_BUCKET; the rest is then required.
+KYC_S3_BUCKET: str = env.str("KYC_S3_BUCKET", default="")
+if KYC_S3_BUCKET:
+    _missing = [
+        name for name in ("KYC_S3_ACCESS_KEY_ID", "KYC_S3_SECRET_ACCESS_KEY") if not os.environ.get(name)
+    ]
+    if _missing:
+        raise ImproperlyConfigured(f"KYC_S3_BUCKET is set but {', '.join(_missing)} is missing.")
+    KYC_DOCUMENT_STORAGE: dict[str, object] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": KYC_S3_BUCKET,
+            "access_key": env.str("KYC_S3_ACCESS_KEY_ID"),
+            "secret_key": env.str("KYC_S3_SECRET_ACCESS_KEY"),
+            "endpoint_url": env.str("KYC_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("KYC_S3_REGION", default="") or None,
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+            # Documents are personal data: encrypted by the bucket as well.
+            "object_parameters": {"ServerSideEncryption": "AES256"},
+        },
+    }
+else:
+    KYC_DOCUMENT_STORAGE = {}
+
+# Wallet proofs (EIP-4361). The domain written into the message; empty: the host the applicant is using.
+KYC_SIWE_DOMAIN: str = env.str("KYC_SIWE_DOMAIN", default="")
+# Chains whose signatures are accepted; the first is offered by default (1 = Ethereum mainnet).
+KYC_WALLET_CHAIN_IDS: list[int] = [int(c) for c in env.list("KYC_WALLET_CHAIN_IDS", default=["1"])]
+KYC_WALLET_CHALLENGE_TTL_SECONDS: int = env.int("KYC_WALLET_CHALLENGE_TTL_SECONDS", default=15 * 60)
+# JSON-RPC endpoint used to verify EIP-1271 contract-wallet signatures; off when empty.
+KYC_ETH_RPC_URL: str = env.str("KYC_ETH_RPC_URL", default="")
+KYC_ETH_RPC_TIMEOUT_SECONDS: float = env.float("KYC_ETH_RPC_TIMEOUT_SECONDS", default=5.0)
 
 # Celery beat entries of this app, merged into CELERY_BEAT_SCHEDULE by base.py.
 BEAT_SCHEDULE: dict[str, dict[str, object]] = {}

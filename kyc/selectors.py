@@ -1,0 +1,190 @@
+"""Reads for applications, each scoped to who is asking. Another applicant's object is simply not found
+(views turn that into a 404, never a 403 that would confirm it exists)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+
+from accounts.models import Membership
+from accounts.permissions import user_has_capability
+from accounts.roles import Capability
+from core.models import AuditEvent
+from kyc.models import Application, Document, Person, WalletAddress
+
+REQUIRED_DOCUMENTS_INDIVIDUAL: tuple[str, ...] = (Document.Kind.ID_FRONT, Document.Kind.PROOF_OF_ADDRESS)
+REQUIRED_DOCUMENTS_COMPANY: tuple[str, ...] = (
+    Document.Kind.CERTIFICATE_OF_INCORPORATION,
+    Document.Kind.REGISTER_OF_DIRECTORS,
+    Document.Kind.SHAREHOLDER_REGISTER,
+    Document.Kind.ARTICLES,
+)
+
+
+def _as_uuid(value: Any) -> uuid.UUID:
+    try:
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except ValueError as exc:
+        raise Http404("No such application.") from exc
+
+
+def application_list_for_user(*, user: Any) -> QuerySet[Application]:
+    """The applications a user works on: their organisations' and their own individual ones."""
+    org_ids = Membership.objects.filter(user=user).values("organisation_id")
+    return (
+        Application.objects.filter(Q(organisation_id__in=org_ids) | Q(organisation__isnull=True, applicant=user))
+        .select_related("organisation", "company")
+        .annotate(
+            wallet_count=Count("wallets", distinct=True),
+            document_count=Count("documents", distinct=True),
+        )
+        .order_by("-created_at")
+    )
+
+
+def application_get_for_user(*, user: Any, public_id: Any, for_update: bool = False) -> Application:
+    """One application the user (an applicant) works on, or Http404."""
+    org_ids = Membership.objects.filter(user=user).values("organisation_id")
+    qs = Application.objects.filter(Q(organisation_id__in=org_ids) | Q(organisation__isnull=True, applicant=user))
+    application = qs.select_related("organisation", "applicant").filter(public_id=_as_uuid(public_id)).first()
+    if application is None:
+        raise Http404("No such application.")
+    return application
+
+
+def application_get_for_viewer(*, user: Any, public_id: Any) -> Application:
+    """Like application_get_for_user, but staff with CASE_VIEW see every application (read-only)."""
+    if user_has_capability(user, Capability.CASE_VIEW):
+        application = Application.objects.select_related("organisation").filter(public_id=_as_uuid(public_id)).first()
+        if application is None:
+            raise Http404("No such application.")
+        return application
+    return application_get_for_user(user=user, public_id=public_id)
+
+
+def document_get_for_viewer(*, user: Any, public_id: Any) -> Document:
+    document = Document.objects.select_related("application").filter(public_id=_as_uuid(public_id)).first()
+    if document is None:
+        raise Http404("No such document.")
+    # Re-check through the application so the same rule decides for documents and applications.
+    application_get_for_viewer(user=user, public_id=document.application.public_id)
+    return document
+
+
+def person_get(*, application: Application, public_id: Any) -> Person:
+    person = application.people.filter(public_id=_as_uuid(public_id)).first()
+    if person is None:
+        raise Http404("No such person on this application.")
+    return person
+
+
+def wallet_get(*, application: Application, public_id: Any) -> WalletAddress:
+    wallet = application.wallets.filter(public_id=_as_uuid(public_id)).first()
+    if wallet is None:
+        raise Http404("No such wallet on this application.")
+    return wallet
+
+
+def document_get(*, application: Application, public_id: Any) -> Document:
+    document = application.documents.filter(public_id=_as_uuid(public_id)).first()
+    if document is None:
+        raise Http404("No such document on this application.")
+    return document
+
+
+def application_timeline(*, application: Application) -> QuerySet[AuditEvent]:
+    """What happened, oldest first: every service audits with the application as its target."""
+    return AuditEvent.objects.filter(target_type="kyc.application", target_id=str(application.pk)).order_by("seq")
+
+
+@dataclass(frozen=True)
+class Problem:
+    section: str
+    field: str
+    message: str
+
+
+def _person_problems(person: Person, section: str, who: str) -> list[Problem]:
+    problems = []
+    required = {
+        "legal_name": "legal name",
+        "date_of_birth": "date of birth",
+        "nationalities": "nationality",
+        "country_of_residence": "country of residence",
+        "residential_address": "residential address",
+    }
+    for field, label in required.items():
+        if not getattr(person, field):
+            problems.append(Problem(section, field, f"{who}: {label} is missing"))
+    return problems
+
+
+def application_submission_problems(application: Application) -> list[Problem]:
+    """Everything that keeps a draft from being submitted, each naming its section and field."""
+    problems: list[Problem] = []
+    people = list(application.people.all())
+    if application.is_operator and not application.operator_category:
+        problems.append(Problem("details", "operator_category", "the operator category is missing"))
+    if application.expected_volume_eth is None:
+        problems.append(Problem("details", "expected_volume_eth", "the expected staking volume is missing"))
+    if not application.source_of_funds.strip():
+        problems.append(Problem("details", "source_of_funds", "the source of funds is missing"))
+    kinds = set(application.documents.values_list("kind", flat=True))
+    if application.is_company:
+        company = application.company
+        for field, label in (
+            ("legal_name", "legal name"),
+            ("registration_number", "registration number"),
+            ("jurisdiction", "jurisdiction"),
+            ("incorporation_date", "date of incorporation"),
+            ("registered_address", "registered address"),
+            ("entity_type", "entity type"),
+            ("business_description", "business description"),
+        ):
+            if not getattr(company, field):
+                problems.append(Problem("company", field, f"the company's {label} is missing"))
+        if company.is_regulated and not (company.regulator and company.licence_number):
+            problems.append(
+                Problem("company", "regulator", "a regulated company names its regulator and licence number")
+            )
+        roles = {p.role for p in people}
+        if Person.Role.DIRECTOR not in roles:
+            problems.append(Problem("people", "directors", "add at least one director"))
+        if Person.Role.SIGNATORY not in roles:
+            problems.append(Problem("people", "signatories", "add at least one authorised signatory"))
+        for person in people:
+            if person.role == Person.Role.UBO:
+                problems += _person_problems(person, "people", f"beneficial owner {person.legal_name}")
+        required_docs = REQUIRED_DOCUMENTS_COMPANY
+    else:
+        subject = next((p for p in people if p.role == Person.Role.SUBJECT), None)
+        if subject is None:
+            problems.append(Problem("profile", "legal_name", "fill in your personal details"))
+        else:
+            problems += _person_problems(subject, "profile", "you")
+            for field, label in (
+                ("occupation", "occupation"),
+                ("source_of_wealth", "source of wealth"),
+                ("pep_status", "politically-exposed-person declaration"),
+                ("id_document_type", "identity document type"),
+                ("id_document_number", "identity document number"),
+                ("id_document_country", "identity document issuing country"),
+                ("id_document_expiry", "identity document expiry date"),
+            ):
+                if not getattr(subject, field):
+                    problems.append(Problem("profile", field, f"your {label} is missing"))
+        required_docs = REQUIRED_DOCUMENTS_INDIVIDUAL
+    for kind in required_docs:
+        if kind not in kinds:
+            problems.append(Problem("documents", kind, f"upload the {Document.Kind(kind).label.lower()}"))
+    wallets = list(application.wallets.all())
+    if not wallets:
+        problems.append(Problem("wallets", "wallets", "add at least one wallet address"))
+    for wallet in wallets:
+        if wallet.verified_at is None:
+            problems.append(Problem("wallets", "signature", f"prove ownership of {wallet.label} ({wallet.address})"))
+    return problems
