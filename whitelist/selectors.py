@@ -1,0 +1,78 @@
+"""Reads of the whitelist app for pages and the API."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Count, QuerySet
+from django.utils import timezone
+
+from whitelist.models import Batch, Change, ListKey, Reconciliation
+
+OPEN_BATCH_STATES = [s for s in Batch.Status.values if s not in ("confirmed", "failed", "cancelled")]
+
+
+def address_status(*, address: str) -> dict[str, dict[str, Any]]:
+    """Per list: "confirmed" (listed and confirmed on chain, not expired), "pending" (a change is on its way)
+    or "not_listed". From the database's record of confirmed batches: no personal data, no chain call."""
+    rows = list(
+        Change.objects.filter(address=address)
+        .exclude(status__in=[Change.Status.SUPERSEDED, Change.Status.FAILED])
+        .order_by("id")
+        .values("list_key", "action", "valid_until", "status", "batch__status")
+    )
+    now = timezone.now()
+    out: dict[str, dict[str, Any]] = {}
+    for key in ListKey.values:
+        state: dict[str, Any] = {"status": "not_listed", "valid_until": None, "pending_action": None}
+        for row in (r for r in rows if r["list_key"] == key):
+            pending = row["status"] == Change.Status.PENDING or (
+                row["status"] == Change.Status.BATCHED and row["batch__status"] in OPEN_BATCH_STATES
+            )
+            if pending:
+                state["pending_action"] = row["action"]
+                continue
+            if row["status"] in (Change.Status.CONFIRMED, Change.Status.SKIPPED):
+                listed = row["action"] == Change.Action.ADD and row["valid_until"] and row["valid_until"] > now
+                state["status"] = "confirmed" if listed else "not_listed"
+                state["valid_until"] = row["valid_until"] if listed else None
+        if state["pending_action"]:
+            state["status"] = "pending" if state["status"] == "not_listed" else state["status"]
+        out[key] = state
+    return out
+
+
+def change_pending_list() -> QuerySet[Change]:
+    return Change.objects.filter(status=Change.Status.PENDING).select_related("requested_by").order_by("id")
+
+
+def batch_list() -> QuerySet[Batch]:
+    return Batch.objects.select_related("deployment").annotate(approval_count=Count("approvals")).order_by("-id")
+
+
+def address_history(*, address: str) -> QuerySet[Change]:
+    return (
+        Change.objects.filter(address=address)
+        .select_related("batch", "requested_by", "batch__deployment")
+        .order_by("-id")
+    )
+
+
+def sync_progress() -> dict[str, Any]:
+    """Counts for the live progress panel."""
+    changes = dict(Change.objects.values_list("status").annotate(n=Count("id")).order_by())
+    batches = dict(Batch.objects.values_list("status").annotate(n=Count("id")).order_by())
+    confirmed_recent = Batch.objects.filter(
+        status=Batch.Status.CONFIRMED, confirmed_at__gte=timezone.now() - dt.timedelta(hours=24)
+    ).count()
+    return {
+        "changes": {s: changes.get(s, 0) for s in Change.Status.values},
+        "batches": {s: batches.get(s, 0) for s in Batch.Status.values},
+        "confirmed_last_24h": confirmed_recent,
+        "at": timezone.now().isoformat(),
+    }
+
+
+def reconciliation_latest(*, list_key: str) -> Reconciliation | None:
+    return Reconciliation.objects.filter(list_key=list_key).order_by("-id").first()
