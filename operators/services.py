@@ -1,0 +1,637 @@
+"""Writes of the operators app. Each is atomic, takes the acting user, audits, and defers mail to commit."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Iterable
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import Organisation, User
+from core.audit import audit_record
+from core.exceptions import ApplicationError
+from operators import checklist, states
+from operators.deposit_data import EntryProblem, parse_deposit_file
+from operators.ethvalues import parse_address, parse_bls_pubkey, parse_hex, withdrawal_credentials_address
+from operators.models import (
+    Category,
+    DepositImport,
+    DueDiligenceItem,
+    ExitRequest,
+    ObolCluster,
+    ObolClusterMember,
+    OperatorAddress,
+    OperatorProfile,
+    OperatorScore,
+    OperatorStatusChange,
+    Pool,
+    RewardAdjustment,
+    Validator,
+)
+from operators.whitelisting import operator_addresses_request_whitelisting
+
+PROFILE_FIELDS = (
+    "name",
+    "category",
+    "pool",
+    "execution_client",
+    "execution_client_version",
+    "consensus_client",
+    "consensus_client_version",
+    "hosting_type",
+    "hosting_provider",
+    "country",
+    "region",
+    "mev_relays",
+    "years_experience",
+    "other_networks",
+    "ssv_operator_ids",
+)
+
+
+class DepositDataRefused(ApplicationError):
+    """A deposit-data file with problems: nothing of it was kept. `problems` lists each by entry and line."""
+
+    def __init__(self, problems: list[EntryProblem]) -> None:
+        super().__init__(
+            f"The deposit-data file was refused: {len(problems)} problem(s); no key was imported.",
+            code="deposit_data_refused",
+            extra={"problems": [str(p) for p in problems]},
+        )
+        self.problems = problems
+
+
+def _snapshot(operator: OperatorProfile) -> dict[str, Any]:
+    return {f: getattr(operator, f) for f in (*PROFILE_FIELDS, "status")}
+
+
+def _operator_emails(operator: OperatorProfile) -> list[str]:
+    if operator.user_id:
+        return [operator.user.email] if operator.user else []
+    return list(User.objects.filter(memberships__organisation=operator.organisation).values_list("email", flat=True))
+
+
+def _mail_on_commit(operator: OperatorProfile, subject: str, body: str) -> None:
+    recipients = _operator_emails(operator)
+    if recipients:
+        transaction.on_commit(
+            lambda: send_mail(
+                f"[ClayStack] {subject}", body, settings.DEFAULT_FROM_EMAIL, recipients, fail_silently=False
+            )
+        )
+
+
+def _lock(operator: OperatorProfile) -> OperatorProfile:
+    return OperatorProfile.objects.select_for_update().get(pk=operator.pk)
+
+
+def _require_editable(operator: OperatorProfile) -> None:
+    if operator.status not in states.OPERATOR_EDITABLE:
+        raise ApplicationError(
+            f"This operator profile is {operator.get_status_display().lower()}; it can be changed only as a draft "
+            "or when staff asked for changes.",
+            code="not_editable",
+        )
+
+
+@transaction.atomic
+def operator_create(*, by: User, organisation: Organisation | None, fields: dict[str, Any]) -> OperatorProfile:
+    """Create a draft operator profile owned by `organisation` (its members) or, when None, by `by` alone."""
+    if organisation is not None and not organisation.memberships.filter(user=by).exists():
+        raise ApplicationError("You can create an operator only for an organisation you belong to.", code="not_member")
+    operator = OperatorProfile(
+        organisation=organisation,
+        user=None if organisation is not None else by,
+        validator_cap=settings.OPERATORS_DEFAULT_VALIDATOR_CAP,
+        **{k: v for k, v in fields.items() if k in PROFILE_FIELDS},
+    )
+    operator.save()
+    DueDiligenceItem.objects.bulk_create(
+        [DueDiligenceItem(operator=operator, key=key) for key in checklist.keys_for(operator.category)]
+    )
+    audit_record(actor=by, action="operator.created", target=operator, after=_snapshot(operator))
+    return operator
+
+
+@transaction.atomic
+def operator_update(*, operator: OperatorProfile, by: User, fields: dict[str, Any]) -> OperatorProfile:
+    operator = _lock(operator)
+    _require_editable(operator)
+    before = _snapshot(operator)
+    old_category = operator.category
+    for key, value in fields.items():
+        if key in PROFILE_FIELDS:
+            setattr(operator, key, value)
+    operator.save()
+    if operator.category != old_category:
+        wanted = set(checklist.keys_for(operator.category))
+        operator.checklist.exclude(key__in=wanted).delete()
+        have = set(operator.checklist.values_list("key", flat=True))
+        DueDiligenceItem.objects.bulk_create(
+            [DueDiligenceItem(operator=operator, key=k) for k in checklist.keys_for(operator.category) if k not in have]
+        )
+    audit_record(actor=by, action="operator.updated", target=operator, before=before, after=_snapshot(operator))
+    return operator
+
+
+@transaction.atomic
+def operator_link_application(*, operator: OperatorProfile, by: User, application: Any) -> OperatorProfile:
+    """Link the KYC (individual) or KYB (company) application the operator is vetted under.
+
+    The application must belong to the same owner: the operator's organisation, or the individual applicant.
+    """
+    from kyc.models import Application, SubjectType
+
+    operator = _lock(operator)
+    _require_editable(operator)
+    if not isinstance(application, Application):
+        raise ApplicationError("Choose one of your applications.", code="invalid_application")
+    if operator.organisation_id is not None:
+        same_owner = application.organisation_id == operator.organisation_id
+    else:
+        same_owner = application.organisation_id is None and application.applicant_id == operator.user_id
+    if not same_owner:
+        raise ApplicationError("That application does not belong to this operator's owner.", code="foreign_application")
+    if operator.pool == Pool.PERMISSIONED and application.subject_type not in (
+        SubjectType.OPERATOR_COMPANY,
+        SubjectType.INSTITUTION,
+    ):
+        raise ApplicationError("The permissioned pool requires a KYB (company) application.", code="kyb_required")
+    before = {"kyc_application": str(operator.kyc_application.public_id) if operator.kyc_application else None}
+    operator.kyc_application = application
+    operator.save(update_fields=["kyc_application", "updated_at"])
+    audit_record(
+        actor=by,
+        action="operator.application_linked",
+        target=operator,
+        before=before,
+        after={"kyc_application": str(application.public_id)},
+    )
+    return operator
+
+
+@transaction.atomic
+def operator_address_add(
+    *, operator: OperatorProfile, by: User, address: str, purpose: str, label: str = ""
+) -> OperatorAddress:
+    operator = _lock(operator)
+    _require_editable(operator)
+    checksummed = parse_address(address)
+    if purpose not in OperatorAddress.Purpose.values:
+        raise ApplicationError(f"Purpose must be one of {', '.join(OperatorAddress.Purpose.values)}.")
+    if operator.addresses.filter(address=checksummed, purpose=purpose).exists():
+        raise ApplicationError(f"{checksummed} is already declared for this purpose.", code="duplicate_address")
+    row = OperatorAddress.objects.create(operator=operator, address=checksummed, purpose=purpose, label=label[:100])
+    audit_record(
+        actor=by, action="operator.address_added", target=operator, after={"address": checksummed, "purpose": purpose}
+    )
+    return row
+
+
+def _approval_blockers(operator: OperatorProfile) -> list[str]:
+    from kyc.models import Application, SubjectType
+
+    blockers: list[str] = []
+    app = operator.kyc_application
+    if app is None:
+        blockers.append("No KYC or KYB application is linked.")
+    elif app.status != Application.Status.APPROVED:
+        blockers.append(f"The linked application {app.reference} is {app.get_status_display().lower()}, not approved.")
+    elif operator.pool == Pool.PERMISSIONED and app.subject_type not in (
+        SubjectType.OPERATOR_COMPANY,
+        SubjectType.INSTITUTION,
+    ):
+        blockers.append("The permissioned pool requires an approved KYB (company) application.")
+    open_items = [
+        checklist.LABELS.get(i.key, i.key)
+        for i in operator.checklist.all()
+        if i.result not in (DueDiligenceItem.Result.PASS, DueDiligenceItem.Result.NOT_APPLICABLE)
+    ]
+    if open_items:
+        blockers.append("Checklist items not passed: " + "; ".join(open_items) + ".")
+    addresses = list(operator.addresses.all())
+    if not any(a.purpose == OperatorAddress.Purpose.WITHDRAWAL for a in addresses):
+        blockers.append("No withdrawal address is declared.")
+    if app is not None:
+        proven = {w.address.lower() for w in app.wallets.all() if w.verified_at is not None}
+        unproven = [a.address for a in addresses if a.address.lower() not in proven]
+        if unproven:
+            blockers.append(
+                "Addresses not proven (and screened) on the linked application: " + ", ".join(unproven) + "."
+            )
+    if operator.category == Category.OBOL_CLUSTER and not operator.clusters.exists():
+        blockers.append("An Obol cluster operator needs its cluster definition.")
+    if operator.category == Category.SSV_OPERATOR and not operator.ssv_operator_ids:
+        blockers.append("An SSV operator needs its SSV operator ids.")
+    return blockers
+
+
+def operator_approval_blockers(*, operator: OperatorProfile) -> list[str]:
+    return _approval_blockers(operator)
+
+
+@transaction.atomic
+def operator_transition(*, operator: OperatorProfile, to_status: str, by: User, reason: str = "") -> OperatorProfile:
+    """Move the operator through the onboarding state machine (operators.states.TRANSITIONS).
+
+    Requires the transition to be in the table for this actor kind (the view checks who the actor is). Approval
+    also requires `operator_approval_blockers` to be empty, and hands the operator's addresses to the whitelist
+    in this same transaction. Suspension asks the whitelist to remove them. Mails the operator on commit.
+    """
+    operator = _lock(operator)
+    from_status = operator.status
+    if states.allowed_actor(from_status, to_status) is None:
+        raise ApplicationError(
+            f"An operator that is {operator.get_status_display().lower()} cannot become "
+            f"{OperatorProfile.Status(to_status).label.lower()}.",
+            code="illegal_transition",
+        )
+    if (
+        to_status
+        in (OperatorProfile.Status.CHANGES_REQUESTED, OperatorProfile.Status.REJECTED, OperatorProfile.Status.SUSPENDED)
+        and not reason.strip()
+    ):
+        raise ApplicationError("Give a reason; the operator will read it.", code="reason_required")
+    now = timezone.now()
+    if to_status == OperatorProfile.Status.APPROVED:
+        blockers = _approval_blockers(operator)
+        if blockers:
+            raise ApplicationError(
+                "Cannot approve yet: " + " ".join(blockers), code="not_ready", extra={"blockers": blockers}
+            )
+    operator.status = to_status
+    update = ["status", "updated_at"]
+    if to_status == OperatorProfile.Status.SUBMITTED:
+        operator.submitted_at = now
+        update.append("submitted_at")
+    if to_status in (OperatorProfile.Status.APPROVED, OperatorProfile.Status.REJECTED):
+        operator.decided_at = now
+        update.append("decided_at")
+    operator.save(update_fields=update)
+    OperatorStatusChange.objects.create(
+        operator=operator, from_status=from_status, to_status=to_status, by=by, reason=reason
+    )
+    whitelisted = None
+    if to_status == OperatorProfile.Status.APPROVED:
+        whitelisted = operator_addresses_request_whitelisting(operator=operator, by=by, action="add")
+    elif to_status == OperatorProfile.Status.SUSPENDED:
+        whitelisted = operator_addresses_request_whitelisting(operator=operator, by=by, action="remove")
+    audit_record(
+        actor=by,
+        action=f"operator.{to_status}",
+        target=operator,
+        before={"status": from_status},
+        after={"status": to_status},
+        data={"reason": reason, "whitelist_requests": whitelisted},
+    )
+    label = OperatorProfile.Status(to_status).label
+    _mail_on_commit(
+        operator,
+        f"Your operator profile {operator.name}: {label.lower()}",
+        f"The status of your node-operator profile {operator.name} is now: {label}.\n\n{reason}".strip(),
+    )
+    return operator
+
+
+@transaction.atomic
+def checklist_item_review(*, operator: OperatorProfile, key: str, result: str, note: str, by: User) -> DueDiligenceItem:
+    operator = _lock(operator)
+    if operator.status != OperatorProfile.Status.IN_REVIEW:
+        raise ApplicationError(
+            "The checklist is assessed while the operator is in technical review.", code="not_in_review"
+        )
+    if result not in DueDiligenceItem.Result.values:
+        raise ApplicationError(f"Result must be one of {', '.join(DueDiligenceItem.Result.values)}.")
+    item = operator.checklist.filter(key=key).first()
+    if item is None:
+        raise ApplicationError(f"'{key}' is not on this operator's checklist.", code="unknown_item")
+    if result == DueDiligenceItem.Result.FAIL and not note.strip():
+        raise ApplicationError("A failed item needs a note saying what is missing.", code="note_required")
+    before = {"result": item.result, "note": item.note}
+    item.result, item.note, item.reviewed_by, item.reviewed_at = result, note, by, timezone.now()
+    item.save(update_fields=["result", "note", "reviewed_by", "reviewed_at", "updated_at"])
+    audit_record(
+        actor=by,
+        action="operator.checklist_reviewed",
+        target=operator,
+        before=before,
+        after={"key": key, "result": result, "note": note},
+    )
+    return item
+
+
+def _require_keys_accepted(operator: OperatorProfile) -> None:
+    if operator.status not in states.KEYS_ACCEPTED:
+        raise ApplicationError(
+            f"Validator keys cannot be added while the operator is {operator.get_status_display().lower()}.",
+            code="keys_not_accepted",
+        )
+
+
+@transaction.atomic
+def validators_import_deposit_data(
+    *, operator: OperatorProfile, by: User, filename: str, raw: bytes, verify_signatures: bool | None = None
+) -> DepositImport:
+    """Import every key of a deposit-data file, or none.
+
+    Refuses (DepositDataRefused, listing every problem by entry and line) a file with any malformed entry, a
+    wrong network, credentials not pointing at a declared withdrawal address, roots or signatures that do not
+    verify, a key repeated in the file, or a key already registered (here or by another operator).
+    """
+    operator = _lock(operator)
+    _require_keys_accepted(operator)
+    if len(raw) > settings.OPERATORS_DEPOSIT_FILE_MAX_BYTES:
+        raise ApplicationError(
+            f"The file is larger than {settings.OPERATORS_DEPOSIT_FILE_MAX_BYTES} bytes.", code="file_too_large"
+        )
+    network = settings.OPERATORS_NETWORK
+    withdrawal = set(
+        operator.addresses.filter(purpose=OperatorAddress.Purpose.WITHDRAWAL).values_list("address", flat=True)
+    )
+    verify = settings.OPERATORS_VERIFY_DEPOSIT_SIGNATURES if verify_signatures is None else verify_signatures
+    parsed = parse_deposit_file(
+        raw,
+        expected_fork_version=settings.OPERATORS_GENESIS_FORK_VERSIONS[network],
+        expected_network=network,
+        allowed_withdrawal_addresses=withdrawal,
+        verify_signatures=verify,
+    )
+    problems = list(parsed.problems)
+    keys = [e.pubkey for e in parsed.entries]
+    taken = dict(Validator.objects.filter(pubkey__in=keys).values_list("pubkey", "operator_id"))
+    if taken:
+        for position, entry in enumerate(parsed.entries, start=1):
+            if entry.pubkey in taken:
+                owner = "this operator" if taken[entry.pubkey] == operator.pk else "another operator"
+                problems.append(
+                    EntryProblem(position, 0, "pubkey", f"{entry.pubkey[:14]}… is already registered by {owner}.")
+                )
+    if problems or not parsed.entries:
+        raise DepositDataRefused(problems)
+    fee_recipient = (
+        operator.addresses.filter(purpose=OperatorAddress.Purpose.FEE_RECIPIENT)
+        .values_list("address", flat=True)
+        .first()
+        or ""
+    )
+    record = DepositImport.objects.create(
+        operator=operator,
+        filename=filename[:255],
+        sha256=hashlib.sha256(raw).hexdigest(),
+        network=network,
+        keys=len(parsed.entries),
+        signatures_checked=verify,
+        by=by,
+    )
+    try:
+        # The unique pubkey constraint is the last word when two imports race with the same key.
+        with transaction.atomic():
+            Validator.objects.bulk_create(
+                [
+                    Validator(
+                        operator=operator,
+                        pubkey=e.pubkey,
+                        withdrawal_credentials=e.withdrawal_credentials,
+                        fee_recipient=fee_recipient,
+                        amount_gwei=e.amount_gwei,
+                        deposit_data_root=e.deposit_data_root,
+                        deposit_import=record,
+                        ssv_operator_ids=operator.ssv_operator_ids
+                        if operator.category == Category.SSV_OPERATOR
+                        else [],
+                    )
+                    for e in parsed.entries
+                ]
+            )
+    except IntegrityError as exc:
+        raise ApplicationError(
+            "A key in this file was registered at the same moment; upload it again.", code="race"
+        ) from exc
+    audit_record(
+        actor=by,
+        action="operator.deposit_data_imported",
+        target=operator,
+        data={"filename": filename, "sha256": record.sha256, "keys": len(keys), "network": network},
+    )
+    return record
+
+
+@transaction.atomic
+def validator_register(
+    *,
+    operator: OperatorProfile,
+    by: User,
+    pubkey: str,
+    withdrawal_credentials: str,
+    fee_recipient: str = "",
+    cluster: ObolCluster | None = None,
+    ssv_operator_ids: list[int] | None = None,
+) -> Validator:
+    """Register one key without a deposit file (a DVT validator whose deposit the cluster made)."""
+    operator = _lock(operator)
+    _require_keys_accepted(operator)
+    try:
+        key = parse_bls_pubkey(pubkey)
+        credentials = parse_hex(withdrawal_credentials, length=32, what="Withdrawal credentials")
+    except ValueError as exc:
+        raise ApplicationError(str(exc), code="invalid_key") from exc
+    address = withdrawal_credentials_address(credentials)
+    declared = set(
+        operator.addresses.filter(purpose=OperatorAddress.Purpose.WITHDRAWAL).values_list("address", flat=True)
+    )
+    if address is None or address not in declared:
+        raise ApplicationError(
+            "Withdrawal credentials must be 0x01/0x02 credentials for a declared withdrawal address.",
+            code="invalid_credentials",
+        )
+    if Validator.objects.filter(pubkey=key).exists():
+        raise ApplicationError(f"The key {key[:14]}… is already registered.", code="duplicate_key")
+    if cluster is not None and cluster.operator_id != operator.pk:
+        raise ApplicationError("That cluster belongs to another operator.", code="foreign_cluster")
+    validator = Validator.objects.create(
+        operator=operator,
+        pubkey=key,
+        withdrawal_credentials="0x" + credentials.hex(),
+        fee_recipient=parse_address(fee_recipient, what="The fee recipient") if fee_recipient else "",
+        cluster=cluster,
+        ssv_operator_ids=ssv_operator_ids or [],
+    )
+    audit_record(actor=by, action="operator.validator_registered", target=operator, data={"pubkey": key})
+    return validator
+
+
+@transaction.atomic
+def obol_cluster_create(
+    *,
+    operator: OperatorProfile,
+    by: User,
+    name: str,
+    threshold: int,
+    members: Iterable[tuple[str, str]],
+    lock_hash: str = "",
+) -> ObolCluster:
+    """A DV cluster: at least 3 members, distinct addresses, threshold from ceil(2n/3) to n (Byzantine majority)."""
+    operator = _lock(operator)
+    _require_editable(operator)
+    member_list = [(n.strip()[:100], parse_address(a, what=f"Member {n.strip() or '?'}'s address")) for n, a in members]
+    if len(member_list) < 3:
+        raise ApplicationError("A distributed-validator cluster needs at least 3 members.", code="too_few_members")
+    if len({a for _, a in member_list}) != len(member_list):
+        raise ApplicationError("Each member needs a different address.", code="duplicate_member")
+    n = len(member_list)
+    minimum = math.ceil(2 * n / 3)
+    if not minimum <= threshold <= n:
+        raise ApplicationError(
+            f"With {n} members the threshold must be between {minimum} and {n}.", code="invalid_threshold"
+        )
+    if lock_hash:
+        try:
+            lock_hash = "0x" + parse_hex(lock_hash, length=32, what="The cluster-lock hash").hex()
+        except ValueError as exc:
+            raise ApplicationError(str(exc), code="invalid_lock_hash") from exc
+    if operator.clusters.filter(name=name).exists():
+        raise ApplicationError(f"A cluster named {name} already exists.", code="duplicate_cluster")
+    cluster = ObolCluster.objects.create(operator=operator, name=name[:100], threshold=threshold, lock_hash=lock_hash)
+    ObolClusterMember.objects.bulk_create(
+        [ObolClusterMember(cluster=cluster, name=member_name, address=a) for member_name, a in member_list]
+    )
+    audit_record(
+        actor=by,
+        action="operator.cluster_created",
+        target=operator,
+        after={"name": name, "threshold": threshold, "members": [a for _, a in member_list]},
+    )
+    return cluster
+
+
+@transaction.atomic
+def exit_request_create(*, validator: Validator, kind: str, reason: str, by: User | None) -> ExitRequest:
+    """Record an exit with its deadline (OPERATORS_EXIT_DEADLINE_HOURS per kind) and tell the operator."""
+    if kind not in ExitRequest.Kind.values:
+        raise ApplicationError(f"Kind must be one of {', '.join(ExitRequest.Kind.values)}.")
+    if not reason.strip():
+        raise ApplicationError("Give a reason for the exit.", code="reason_required")
+    validator = Validator.objects.select_for_update().select_related("operator").get(pk=validator.pk)
+    if validator.beacon_status in (Validator.BeaconStatus.EXITED, Validator.BeaconStatus.SLASHED):
+        raise ApplicationError("This validator has already exited.", code="already_exited")
+    if validator.exit_requests.filter(status=ExitRequest.Status.OPEN).exists():
+        raise ApplicationError("This validator already has an open exit request.", code="exit_open")
+    hours = int(settings.OPERATORS_EXIT_DEADLINE_HOURS[kind])
+    exit_request = ExitRequest.objects.create(
+        operator=validator.operator,
+        validator=validator,
+        kind=kind,
+        reason=reason[:300],
+        deadline=timezone.now() + timedelta(hours=hours),
+        by=by,
+    )
+    audit_record(
+        actor=by,
+        action=f"operator.exit_{kind}",
+        target=validator.operator,
+        data={"validator": validator.pubkey, "deadline": exit_request.deadline.isoformat(), "reason": reason},
+    )
+    _mail_on_commit(
+        validator.operator,
+        f"{exit_request.get_kind_display()}: validator {validator.pubkey[:14]}…",
+        f"Validator {validator.pubkey} must exit by {exit_request.deadline:%Y-%m-%d %H:%M} UTC.\n"
+        f"Reason: {reason}\n\nExits honoured on time count towards your performance score.",
+    )
+    return exit_request
+
+
+@transaction.atomic
+def exit_request_cancel(*, exit_request: ExitRequest, by: User, reason: str) -> ExitRequest:
+    exit_request = ExitRequest.objects.select_for_update().get(pk=exit_request.pk)
+    if exit_request.status != ExitRequest.Status.OPEN:
+        raise ApplicationError("Only an open exit request can be cancelled.", code="not_open")
+    exit_request.status = ExitRequest.Status.CANCELLED
+    exit_request.save(update_fields=["status", "updated_at"])
+    audit_record(actor=by, action="operator.exit_cancelled", target=exit_request.operator, data={"reason": reason})
+    return exit_request
+
+
+def exit_requests_mark_seen(*, validator: Validator, seen_at: Any) -> None:
+    """The beacon import saw the validator's exit: close its open request and record whether it was on time."""
+    for exit_request in validator.exit_requests.select_for_update().filter(status=ExitRequest.Status.OPEN):
+        exit_request.status = ExitRequest.Status.DONE
+        exit_request.done_at = seen_at
+        exit_request.on_time = seen_at <= exit_request.deadline
+        exit_request.save(update_fields=["status", "done_at", "on_time", "updated_at"])
+        audit_record(
+            actor=None,
+            action="operator.exit_done",
+            target=exit_request.operator,
+            data={"validator": validator.pubkey, "on_time": exit_request.on_time},
+        )
+
+
+def exit_requests_notify_overdue() -> int:
+    """Mail each operator once for every open exit past its deadline. Returns how many were notified."""
+    now = timezone.now()
+    notified = 0
+    for pk in ExitRequest.objects.filter(
+        status=ExitRequest.Status.OPEN, deadline__lt=now, overdue_notified_at__isnull=True
+    ).values_list("pk", flat=True):
+        with transaction.atomic():
+            # Claimed with a conditional UPDATE so two workers never mail twice.
+            if not ExitRequest.objects.filter(pk=pk, overdue_notified_at__isnull=True).update(overdue_notified_at=now):
+                continue
+            exit_request = ExitRequest.objects.select_related("operator", "validator").get(pk=pk)
+            audit_record(
+                actor=None,
+                action="operator.exit_overdue",
+                target=exit_request.operator,
+                data={"validator": exit_request.validator.pubkey},
+            )
+            _mail_on_commit(
+                exit_request.operator,
+                f"Overdue exit: validator {exit_request.validator.pubkey[:14]}…",
+                f"The {exit_request.get_kind_display().lower()} of validator {exit_request.validator.pubkey} was due "
+                f"by {exit_request.deadline:%Y-%m-%d %H:%M} UTC and has not been seen on the beacon chain. "
+                "Late exits lower your performance score.",
+            )
+            notified += 1
+    return notified
+
+
+@transaction.atomic
+def reward_adjustment_add(
+    *, operator: OperatorProfile, epoch: int, amount_eth: Decimal, reason: str, by: User
+) -> RewardAdjustment:
+    if not reason.strip():
+        raise ApplicationError("An adjustment needs a reason.", code="reason_required")
+    row = RewardAdjustment.objects.create(operator=operator, epoch=epoch, amount_eth=amount_eth, reason=reason, by=by)
+    audit_record(
+        actor=by,
+        action="operator.reward_adjusted",
+        target=operator,
+        data={"epoch": epoch, "amount_eth": str(amount_eth), "reason": reason},
+    )
+    return row
+
+
+@transaction.atomic
+def operator_score_refresh(*, operator: OperatorProfile, epoch_to: int | None = None) -> OperatorScore:
+    """Compute the operator's score over the configured window ending at `epoch_to` (the last imported epoch)."""
+    from operators.performance import compute_score
+    from operators.selectors import latest_imported_epoch, performance_inputs
+
+    end = epoch_to if epoch_to is not None else latest_imported_epoch() or 0
+    start = max(0, end - settings.OPERATORS_SCORE_WINDOW_EPOCHS + 1)
+    breakdown = compute_score(performance_inputs(operator=operator, epoch_from=start, epoch_to=end))
+    return OperatorScore.objects.create(
+        operator=operator,
+        formula_version=breakdown.formula_version,
+        epoch_from=start,
+        epoch_to=end,
+        score=breakdown.score,
+        components=breakdown.as_json(),
+    )
