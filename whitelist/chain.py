@@ -265,6 +265,18 @@ def _revert_data(exc: Exception) -> str | None:
     return None
 
 
+def _tester_revert_reason(message: str) -> str:
+    import ast
+
+    text = message.removeprefix("execution reverted: ")
+    if text.startswith(("b'", 'b"')):
+        try:
+            return decode_revert(ast.literal_eval(text))
+        except (ValueError, SyntaxError):
+            pass
+    return text
+
+
 def _raise_reverted(exc: Exception) -> None:
     data = _revert_data(exc)
     raise Reverted(decode_revert(data) if data else str(exc)) from exc
@@ -294,6 +306,11 @@ class Chain:
             raise _classify(exc) from exc
         except Web3RPCError as exc:
             raise _classify(exc) from exc
+        except Exception as exc:
+            # eth-tester's provider raises its own TransactionFailed with the revert bytes in the message.
+            if type(exc).__name__ == "TransactionFailed":
+                raise Reverted(_tester_revert_reason(str(exc))) from exc
+            raise
 
     # Node state ------------------------------------------------------------------------------------------
     def chain_id(self) -> int:
@@ -342,6 +359,10 @@ class Chain:
             rec = self._call(self.w3.eth.get_transaction_receipt, tx_hash)
         except TransactionNotFound:
             return None
+        except ChainError as exc:
+            if isinstance(exc, ChainUnavailable) or "not found" not in str(exc).lower():
+                raise
+            return None
         if rec is None:
             return None
         created = rec.get("contractAddress")
@@ -361,6 +382,10 @@ class Chain:
             tx = self._call(self.w3.eth.get_transaction, tx_hash)
         except TransactionNotFound:
             return False
+        except ChainError as exc:
+            if isinstance(exc, ChainUnavailable) or "not found" not in str(exc).lower():
+                raise
+            return False
         return tx is not None
 
     def replay_reason(self, *, sender: str, to: str, data: str, block: int) -> str:
@@ -370,6 +395,8 @@ class Chain:
         except (ContractLogicError, ContractCustomError) as exc:
             data_hex = _revert_data(exc)
             return decode_revert(data_hex) if data_hex else str(exc)
+        except Reverted as exc:
+            return exc.reason
         except ChainError as exc:
             return str(exc)
         return "reverted (the call succeeds when replayed: probably out of gas)"
@@ -382,6 +409,8 @@ class Chain:
             return int(self._call(self.w3.eth.estimate_gas, tx))
         except (ContractLogicError, ContractCustomError) as exc:
             _raise_reverted(exc)
+        except Reverted:
+            raise
         except ChainError as exc:
             if "revert" in str(exc).lower():
                 raise Reverted(str(exc)) from exc

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from eth_account import Account
+from django.utils import timezone
+
+from whitelist.models import Change
+from whitelist.services import whitelist_change_request
+
+
+def fresh_address() -> str:
+    return str(Account.create().address)
+
+
+def request_add(address: str | None = None, *, list_key: str = "stakers", days: int = 30, **kw: Any) -> Change:
+    return whitelist_change_request(
+        address=address or fresh_address(),
+        list_key=list_key,
+        action="add",
+        valid_until=kw.pop("valid_until", timezone.now() + dt.timedelta(days=days)),
+        reason=kw.pop("reason", "KYC approved"),
+        reference=kw.pop("reference", "kyc.application:1"),
+        actor=kw.pop("actor", None),
+    )
+
+
+def request_remove(address: str, *, list_key: str = "stakers", **kw: Any) -> Change:
+    return whitelist_change_request(
+        address=address,
+        list_key=list_key,
+        action="remove",
+        reason=kw.pop("reason", "KYC revoked"),
+        reference=kw.pop("reference", "kyc.application:1"),
+        actor=kw.pop("actor", None),
+    )
