@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -429,8 +430,11 @@ def _replace(rt: Runtime, batch: Batch, latest: Transaction, report: SyncReport)
     ceiling = _ceiling()
     max_fee = bump_fee(int(latest.max_fee_per_gas), ceiling)
     tip = bump_fee(int(latest.max_priority_fee_per_gas), ceiling)
-    if max_fee == int(latest.max_fee_per_gas) or tip == int(latest.max_priority_fee_per_gas):
-        # At the ceiling a replacement would be refused: keep the transaction in the pool instead.
+    old_fee, old_tip = int(latest.max_fee_per_gas), int(latest.max_priority_fee_per_gas)
+    if max_fee < math.ceil(old_fee * 11 / 10) or tip < math.ceil(old_tip * 11 / 10):
+        # The ceiling leaves less than the +10 % every node requires: a replacement would be refused, so the
+        # current transaction is kept in the pool instead.
+        logger.warning("Batch %s: fee ceiling WHITELIST_MAX_FEE_GWEI reached; not replacing.", batch.pk)
         broadcast(rt, latest, report)
         report.rebroadcast += 1
         return
