@@ -3,4 +3,4 @@
 from __future__ import annotations
 
 STAFF_NAV: list[tuple[str, str, str]] = []
-APPLICANT_NAV: list[tuple[str, str]] = []
+APPLICANT_NAV: list[tuple[str, str]] = [("My applications", "kyc:list"), ("New application", "kyc:new")]

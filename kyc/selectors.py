@@ -101,6 +101,34 @@ def application_timeline(*, application: Application) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.filter(target_type="kyc.application", target_id=str(application.pk)).order_by("seq")
 
 
+_TIMELINE_LABELS = {
+    "application.created": "Application started",
+    "application.details_updated": "Application details saved",
+    "application.profile_updated": "Personal details saved",
+    "application.company_updated": "Company details saved",
+    "application.person_added": "Person added",
+    "application.person_updated": "Person updated",
+    "application.person_removed": "Person removed",
+    "application.document_uploaded": "Document uploaded",
+    "application.document_removed": "Document removed",
+    "application.wallet_added": "Wallet added",
+    "application.wallet_removed": "Wallet removed",
+    "application.wallet_challenge_issued": "Wallet signature requested",
+    "application.wallet_verified": "Wallet ownership proven",
+}
+
+
+def timeline_label(event: AuditEvent) -> str:
+    if event.action == "application.status_changed":
+        to = (event.after or {}).get("status", "")
+        label = Application.Status(to).label if to in Application.Status.values else to
+        return f"Status: {label}"
+    label = _TIMELINE_LABELS.get(event.action, event.action.split(".", 1)[-1].replace("_", " ").capitalize())
+    data = event.data or {}
+    detail = data.get("legal_name") or data.get("address") or data.get("kind", "")
+    return f"{label}: {detail}" if detail else label
+
+
 @dataclass(frozen=True)
 class Problem:
     section: str

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Sum
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from eth_utils import is_checksum_address, is_hex_address, to_checksum_address
 
@@ -369,12 +370,12 @@ def document_validate(*, upload: UploadedFile) -> tuple[str, str, int]:
     limit = max_document_bytes()
     if upload.size is not None and upload.size > limit:
         raise ValidationError(
-            f"“{upload.name}” is {upload.size / 1_048_576:.1f} MB; the limit is {limit / 1_048_576:.0f} MB.",
+            f"“{upload.name}” is {filesizeformat(upload.size)}; files of at most {filesizeformat(limit)} are accepted.",
             code="too_large",
         )
     head, tail, sha256, size = _read_edges(upload)
     if size > limit:
-        raise ValidationError(f"The file is larger than {limit / 1_048_576:.0f} MB.", code="too_large")
+        raise ValidationError(f"Files of at most {filesizeformat(limit)} are accepted.", code="too_large")
     if size == 0:
         raise ValidationError("The file is empty.", code="empty")
     kind = sniff_document(head=head, tail=tail, filename=upload.name or "")

@@ -1,5 +1,27 @@
 from __future__ import annotations
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from kyc import views
+
+app_name = "kyc"
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("applications/", views.application_list, name="list"),
+    path("applications/new/", views.application_new, name="new"),
+    path("applications/<uuid:public_id>/", views.application_status, name="status"),
+    path("applications/<uuid:public_id>/resume/", views.application_resume, name="resume"),
+    path("applications/<uuid:public_id>/step/<slug:step>/", views.application_step, name="step"),
+    path("applications/<uuid:public_id>/people/add/", views.person_edit, name="person_add"),
+    path("applications/<uuid:public_id>/people/<uuid:person_id>/", views.person_edit, name="person_edit"),
+    path("applications/<uuid:public_id>/people/<uuid:person_id>/delete/", views.person_delete, name="person_delete"),
+    path(
+        "applications/<uuid:public_id>/documents/<uuid:document_id>/delete/",
+        views.document_delete,
+        name="document_delete",
+    ),
+    path("applications/<uuid:public_id>/wallets/<uuid:wallet_id>/prove/", views.wallet_prove, name="wallet_prove"),
+    path("applications/<uuid:public_id>/wallets/<uuid:wallet_id>/delete/", views.wallet_delete, name="wallet_delete"),
+    path("applications/<uuid:public_id>/submit/", views.application_submit, name="submit"),
+    path("documents/<uuid:document_id>/", views.document_download, name="document"),
+]

@@ -1,0 +1,445 @@
+"""Browser views of the onboarding wizard. Thin: forms validate, services decide, selectors scope."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.models import User
+from accounts.permissions import user_is_staff_member
+from core.exceptions import ApplicationError
+from kyc import forms, selectors, services
+from kyc.editing import SECTION_LABELS, editable_sections
+from kyc.models import Application, Document, Person
+from kyc.validation import max_document_bytes
+from kyc.wizard import progress, steps_for
+
+_COMPANY_DOC_KINDS = [
+    Document.Kind.CERTIFICATE_OF_INCORPORATION,
+    Document.Kind.REGISTER_OF_DIRECTORS,
+    Document.Kind.SHAREHOLDER_REGISTER,
+    Document.Kind.ARTICLES,
+    Document.Kind.ID_FRONT,
+    Document.Kind.ID_BACK,
+    Document.Kind.PROOF_OF_ADDRESS,
+    Document.Kind.OTHER,
+]
+_INDIVIDUAL_DOC_KINDS = [
+    Document.Kind.ID_FRONT,
+    Document.Kind.ID_BACK,
+    Document.Kind.PROOF_OF_ADDRESS,
+    Document.Kind.OTHER,
+]
+
+
+def _user(request: HttpRequest) -> User:
+    return cast(User, request.user)
+
+
+def _applicant_only(request: HttpRequest) -> None:
+    # Staff never work on applications from the applicant side (they see cases in the staff area).
+    if user_is_staff_member(request.user):
+        raise Http404("Staff accounts have no applications.")
+
+
+def _get(request: HttpRequest, public_id: Any) -> Application:
+    _applicant_only(request)
+    return selectors.application_get_for_user(user=request.user, public_id=public_id)
+
+
+def _apply_error(form: Any, exc: ApplicationError) -> None:
+    field = exc.extra.get("field")
+    if isinstance(field, str) and field in form.fields:
+        form.add_error(field, exc.message)
+    else:
+        form.add_error(None, exc.message)
+
+
+def _wizard_context(application: Application, step: str, **extra: Any) -> dict[str, Any]:
+    prog = progress(application)
+    editable = editable_sections(application)
+    return {
+        "application": application,
+        "step": step,
+        "progress": prog,
+        "steps": steps_for(application),
+        "editable": step in editable,
+        "read_only_reason": ""
+        if step in editable or step == "review"
+        else f"This section is read-only: the application is {application.get_status_display().lower()}.",
+        **extra,
+    }
+
+
+@login_required
+def application_list(request: HttpRequest) -> HttpResponse:
+    _applicant_only(request)
+    applications = selectors.application_list_for_user(user=request.user)
+    return render(request, "kyc/application_list.html", {"applications": applications})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def application_new(request: HttpRequest) -> HttpResponse:
+    _applicant_only(request)
+    form = forms.NewApplicationForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            application = services.application_create(
+                by=_user(request),
+                subject_type=form.cleaned_data["subject_type"],
+                organisation=form.cleaned_data["organisation"],
+                operator_category=form.cleaned_data["operator_category"],
+            )
+        except ApplicationError as exc:
+            _apply_error(form, exc)
+        else:
+            messages.success(request, f"Application {application.reference} started. It is saved as you go.")
+            return redirect("kyc:step", public_id=application.public_id, step="details")
+    return render(request, "kyc/application_new.html", {"form": form})
+
+
+@login_required
+def application_resume(request: HttpRequest, public_id: Any) -> HttpResponse:
+    application = _get(request, public_id)
+    if application.status != Application.Status.DRAFT and not editable_sections(application):
+        return redirect("kyc:status", public_id=application.public_id)
+    return redirect("kyc:step", public_id=application.public_id, step=progress(application).resume_step)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def application_step(request: HttpRequest, public_id: Any, step: str) -> HttpResponse:
+    application = _get(request, public_id)
+    if step not in {s.key for s in steps_for(application)}:
+        raise Http404("No such step.")
+    handler = _STEP_HANDLERS[step]
+    return handler(request, application)
+
+
+def _next_step(application: Application, step: str) -> str:
+    keys = [s.key for s in steps_for(application)]
+    return keys[min(keys.index(step) + 1, len(keys) - 1)]
+
+
+def _saved(request: HttpRequest, application: Application, step: str) -> HttpResponse:
+    if "save_draft" in request.POST:
+        messages.success(request, "Draft saved. You can come back to it at any time.")
+        return redirect("kyc:step", public_id=application.public_id, step=step)
+    return redirect("kyc:step", public_id=application.public_id, step=_next_step(application, step))
+
+
+def _step_details(request: HttpRequest, application: Application) -> HttpResponse:
+    initial = {
+        "operator_category": application.operator_category,
+        "expected_volume_eth": application.expected_volume_eth,
+        "source_of_funds": application.source_of_funds,
+    }
+    form = forms.DetailsForm(request.POST or None, initial=initial, is_operator=application.is_operator)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.application_details_update(application=application, by=_user(request), data=form.cleaned_data)
+        except ApplicationError as exc:
+            _apply_error(form, exc)
+        else:
+            return _saved(request, application, "details")
+    return render(request, "kyc/step_form.html", _wizard_context(application, "details", form=form))
+
+
+def _person_initial(person: Person | None) -> dict[str, Any]:
+    if person is None:
+        return {}
+    return {name: getattr(person, name) for name in services.PERSON_FIELDS}
+
+
+def _step_profile(request: HttpRequest, application: Application) -> HttpResponse:
+    subject = application.people.filter(role=Person.Role.SUBJECT).first()
+    form = forms.PersonForm(request.POST or None, initial=_person_initial(subject), role=Person.Role.SUBJECT)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.application_profile_update(application=application, by=_user(request), data=form.cleaned_data)
+        except ApplicationError as exc:
+            _apply_error(form, exc)
+        else:
+            return _saved(request, application, "profile")
+    return render(request, "kyc/step_form.html", _wizard_context(application, "profile", form=form))
+
+
+def _step_company(request: HttpRequest, application: Application) -> HttpResponse:
+    company = application.company
+    initial = {name: getattr(company, name) for name in services.COMPANY_FIELDS}
+    form = forms.CompanyForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.company_profile_update(application=application, by=_user(request), data=form.cleaned_data)
+        except ApplicationError as exc:
+            _apply_error(form, exc)
+        else:
+            return _saved(request, application, "company")
+    return render(request, "kyc/step_form.html", _wizard_context(application, "company", form=form))
+
+
+def _step_people(request: HttpRequest, application: Application) -> HttpResponse:
+    if request.method == "POST":
+        return redirect("kyc:step", public_id=application.public_id, step="documents")
+    people = list(application.people.exclude(role=Person.Role.SUBJECT))
+    groups = [
+        (Person.Role.DIRECTOR, "Directors", [p for p in people if p.role == Person.Role.DIRECTOR]),
+        (
+            Person.Role.UBO,
+            "Ultimate beneficial owners (25 % or more)",
+            [p for p in people if p.role == Person.Role.UBO],
+        ),
+        (Person.Role.SIGNATORY, "Authorised signatories", [p for p in people if p.role == Person.Role.SIGNATORY]),
+    ]
+    ubo_total = sum((p.ownership_percent or 0) for p in people if p.role == Person.Role.UBO)
+    return render(
+        request, "kyc/step_people.html", _wizard_context(application, "people", groups=groups, ubo_total=ubo_total)
+    )
+
+
+def _step_documents(request: HttpRequest, application: Application) -> HttpResponse:
+    people = list(application.people.exclude(role=Person.Role.SUBJECT)) if application.is_company else []
+    kinds = _COMPANY_DOC_KINDS if application.is_company else _INDIVIDUAL_DOC_KINDS
+    choices = [(k.value, k.label) for k in kinds]
+    form = forms.DocumentForm(request.POST or None, request.FILES or None, people=people, kinds=choices)
+    if request.method == "POST" and "continue" in request.POST:
+        return redirect("kyc:step", public_id=application.public_id, step="wallets")
+    if request.method == "POST" and form.is_valid():
+        person = form.people.get(form.cleaned_data.get("person") or "")
+        try:
+            document = services.document_upload(
+                application=application,
+                by=_user(request),
+                kind=form.cleaned_data["kind"],
+                upload=form.cleaned_data["file"],
+                person=person,
+            )
+        except ApplicationError as exc:
+            _apply_error(form, exc)
+        else:
+            messages.success(request, f"{document.get_kind_display()} uploaded ({document.original_name}).")
+            return redirect("kyc:step", public_id=application.public_id, step="documents")
+    documents = application.documents.select_related("person", "uploaded_by")
+    return render(
+        request,
+        "kyc/step_documents.html",
+        _wizard_context(
+            application, "documents", form=form, documents=documents, max_mb=max_document_bytes() // 1_048_576
+        ),
+    )
+
+
+def _step_wallets(request: HttpRequest, application: Application) -> HttpResponse:
+    form = forms.WalletForm(request.POST or None, is_operator=application.is_operator)
+    if request.method == "POST" and "continue" in request.POST:
+        return redirect("kyc:step", public_id=application.public_id, step="review")
+    if request.method == "POST" and form.is_valid():
+        try:
+            wallet = services.wallet_add(application=application, by=_user(request), **form.cleaned_data)
+        except ApplicationError as exc:
+            _apply_error(form, exc)
+        else:
+            messages.success(request, f"{wallet.label} added. Now prove that you control it.")
+            return redirect("kyc:step", public_id=application.public_id, step="wallets")
+    return render(
+        request,
+        "kyc/step_wallets.html",
+        _wizard_context(application, "wallets", form=form, wallets=list(application.wallets.all())),
+    )
+
+
+def _step_review(request: HttpRequest, application: Application) -> HttpResponse:
+    context = _wizard_context(application, "review", **_summary(application))
+    return render(request, "kyc/step_review.html", context)
+
+
+def _summary(application: Application) -> dict[str, Any]:
+    people = list(application.people.all())
+    return {
+        "subject": next((p for p in people if p.role == Person.Role.SUBJECT), None),
+        "directors": [p for p in people if p.role == Person.Role.DIRECTOR],
+        "ubos": [p for p in people if p.role == Person.Role.UBO],
+        "signatories": [p for p in people if p.role == Person.Role.SIGNATORY],
+        "company": application.company if application.is_company else None,
+        "documents": list(application.documents.select_related("person")),
+        "wallets": list(application.wallets.all()),
+    }
+
+
+_STEP_HANDLERS = {
+    "details": _step_details,
+    "profile": _step_profile,
+    "company": _step_company,
+    "people": _step_people,
+    "documents": _step_documents,
+    "wallets": _step_wallets,
+    "review": _step_review,
+}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def person_edit(request: HttpRequest, public_id: Any, person_id: Any = None) -> HttpResponse:
+    application = _get(request, public_id)
+    if not application.is_company:
+        raise Http404("Individual applications have no directors or owners.")
+    person = selectors.person_get(application=application, public_id=person_id) if person_id else None
+    role = person.role if person else request.GET.get("role", request.POST.get("role", ""))
+    if role not in (Person.Role.DIRECTOR, Person.Role.UBO, Person.Role.SIGNATORY):
+        raise Http404("Choose director, ubo or signatory.")
+    form = forms.PersonForm(request.POST or None, initial=_person_initial(person), role=role)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if person is None:
+                person = services.person_add(
+                    application=application, by=_user(request), role=role, data=form.cleaned_data
+                )
+            else:
+                services.person_update(person=person, by=_user(request), data=form.cleaned_data)
+        except ApplicationError as exc:
+            _apply_error(form, exc)
+        else:
+            messages.success(request, f"{person.legal_name} saved as {person.get_role_display().lower()}.")
+            return redirect("kyc:step", public_id=application.public_id, step="people")
+    context = _wizard_context(
+        application, "people", form=form, person=person, role=role, role_label=Person.Role(role).label
+    )
+    return render(request, "kyc/person_form.html", context)
+
+
+@login_required
+@require_POST
+def person_delete(request: HttpRequest, public_id: Any, person_id: Any) -> HttpResponse:
+    application = _get(request, public_id)
+    person = selectors.person_get(application=application, public_id=person_id)
+    try:
+        services.person_remove(person=person, by=_user(request))
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"{person.legal_name} removed.")
+    return redirect("kyc:step", public_id=application.public_id, step="people")
+
+
+@login_required
+@require_POST
+def document_delete(request: HttpRequest, public_id: Any, document_id: Any) -> HttpResponse:
+    application = _get(request, public_id)
+    document = selectors.document_get(application=application, public_id=document_id)
+    try:
+        services.document_remove(document=document, by=_user(request))
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"{document.original_name} removed.")
+    return redirect("kyc:step", public_id=application.public_id, step="documents")
+
+
+@login_required
+def document_download(request: HttpRequest, document_id: Any) -> HttpResponseBase:
+    """The only way to read a document: members of the application's organisation (or the individual
+    applicant) and staff with CASE_VIEW. Everyone else gets a 404."""
+    document = selectors.document_get_for_viewer(user=request.user, public_id=document_id)
+    handle = document.file.open("rb")
+    inline = request.GET.get("inline") == "1"
+    response = FileResponse(
+        handle, content_type=document.content_type, as_attachment=not inline, filename=document.original_name
+    )
+    # Uploaded files are never trusted to run anything in the portal's origin.
+    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_POST
+def wallet_delete(request: HttpRequest, public_id: Any, wallet_id: Any) -> HttpResponse:
+    application = _get(request, public_id)
+    wallet = selectors.wallet_get(application=application, public_id=wallet_id)
+    try:
+        services.wallet_remove(wallet=wallet, by=_user(request))
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"{wallet.label} removed.")
+    return redirect("kyc:step", public_id=application.public_id, step="wallets")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def wallet_prove(request: HttpRequest, public_id: Any, wallet_id: Any) -> HttpResponse:
+    """Proof for wallets that cannot connect to the browser: show the message, accept a pasted signature."""
+    application = _get(request, public_id)
+    wallet = selectors.wallet_get(application=application, public_id=wallet_id)
+    form = forms.PastedProofForm(request.POST or None)
+    challenge = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.wallet_proof_verify(
+                wallet=wallet,
+                by=_user(request),
+                message=form.cleaned_data["message"],
+                signature=form.cleaned_data["signature"],
+                pasted=True,
+            )
+        except ApplicationError as exc:
+            _apply_error(form, exc)
+        else:
+            messages.success(request, f"Ownership of {wallet.address} proven.")
+            return redirect("kyc:step", public_id=application.public_id, step="wallets")
+    if not form.is_bound or not form.errors:
+        try:
+            challenge = services.wallet_challenge_issue(
+                wallet=wallet, by=_user(request), domain=request.get_host(), uri=request.build_absolute_uri("/")
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+            return redirect("kyc:step", public_id=application.public_id, step="wallets")
+        form = forms.PastedProofForm(initial={"message": challenge.message})
+    message = form["message"].value()
+    return render(
+        request,
+        "kyc/wallet_prove.html",
+        _wizard_context(application, "wallets", form=form, wallet=wallet, message=message),
+    )
+
+
+@login_required
+@require_POST
+def application_submit(request: HttpRequest, public_id: Any) -> HttpResponse:
+    application = _get(request, public_id)
+    try:
+        services.application_submit(application=application, by=_user(request))
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("kyc:step", public_id=application.public_id, step="review")
+    messages.success(request, f"Application {application.reference} submitted. We will e-mail you about each step.")
+    return redirect("kyc:status", public_id=application.public_id)
+
+
+@login_required
+def application_status(request: HttpRequest, public_id: Any) -> HttpResponse:
+    application = _get(request, public_id)
+    timeline = [
+        {"event": event, "label": selectors.timeline_label(event)}
+        for event in selectors.application_timeline(application=application)
+    ]
+    return render(
+        request,
+        "kyc/application_status.html",
+        {
+            "application": application,
+            "timeline": timeline,
+            "transitions": application.transitions.select_related("by"),
+            "editable": sorted(SECTION_LABELS[s] for s in editable_sections(application)),
+            "resume_url": reverse("kyc:resume", kwargs={"public_id": application.public_id}),
+            **_summary(application),
+        },
+    )
