@@ -211,6 +211,9 @@ def _detail(application: Application) -> dict[str, Any]:
 
 class ApplicationListCreateApi(APIView):
     class InputSerializer(serializers.Serializer[Any]):
+        class Meta:
+            ref_name = "ApplicationListCreateInput"
+
         subject_type = serializers.ChoiceField(choices=SubjectType.choices)
         organisation = serializers.UUIDField(required=False, allow_null=True)
         operator_category = serializers.ChoiceField(choices=OperatorCategory.choices, required=False, allow_blank=True)
@@ -261,6 +264,9 @@ class ApplicationDetailApi(APIView):
 
 class ApplicationDetailsApi(APIView):
     class InputSerializer(serializers.Serializer[Any]):
+        class Meta:
+            ref_name = "ApplicationDetailsInput"
+
         operator_category = serializers.ChoiceField(choices=OperatorCategory.choices, required=False, allow_blank=True)
         expected_volume_eth = serializers.DecimalField(max_digits=20, decimal_places=2, min_value=0, required=False)
         source_of_funds = serializers.CharField(max_length=4000, required=False, allow_blank=True)
@@ -326,6 +332,9 @@ class ApplicationProfileApi(APIView):
 
 class ApplicationCompanyApi(APIView):
     class InputSerializer(serializers.Serializer[Any]):
+        class Meta:
+            ref_name = "ApplicationCompanyInput"
+
         legal_name = serializers.CharField(max_length=300, required=False)
         trading_names = serializers.ListField(child=serializers.CharField(max_length=300), required=False)
         registration_number = serializers.CharField(max_length=64, required=False, allow_blank=True)
@@ -363,6 +372,9 @@ class ApplicationCompanyApi(APIView):
 
 class PersonListCreateApi(APIView):
     class InputSerializer(PersonInput):
+        class Meta:
+            ref_name = "PersonListCreateInput"
+
         role = serializers.ChoiceField(
             choices=[(r, r) for r in (Person.Role.DIRECTOR, Person.Role.UBO, Person.Role.SIGNATORY)]
         )
@@ -391,6 +403,9 @@ class PersonListCreateApi(APIView):
 
 class PersonDetailApi(APIView):
     class InputSerializer(PersonInput):
+        class Meta:
+            ref_name = "PersonDetailInput"
+
         legal_name = serializers.CharField(max_length=300, required=False)
 
     @extend_schema(responses=PersonOutput, operation_id="applications_people_retrieve")
@@ -421,6 +436,9 @@ class DocumentListCreateApi(APIView):
     parser_classes = [MultiPartParser, FormParser]
 
     class InputSerializer(serializers.Serializer[Any]):
+        class Meta:
+            ref_name = "DocumentListCreateInput"
+
         kind = serializers.ChoiceField(choices=Document.Kind.choices)
         person = serializers.UUIDField(required=False, allow_null=True)
         file = serializers.FileField()
@@ -473,6 +491,9 @@ class DocumentDetailApi(APIView):
 
 class WalletListCreateApi(APIView):
     class InputSerializer(serializers.Serializer[Any]):
+        class Meta:
+            ref_name = "WalletListCreateInput"
+
         address = serializers.CharField(max_length=42)
         label = serializers.CharField(max_length=100)  # type: ignore[assignment]  # as above
         purpose = serializers.ChoiceField(choices=WalletAddress.Purpose.choices)
@@ -523,6 +544,9 @@ class ChallengeOutput(serializers.Serializer[WalletChallenge]):
 
 class WalletChallengeApi(APIView):
     class InputSerializer(serializers.Serializer[Any]):
+        class Meta:
+            ref_name = "WalletChallengeInput"
+
         chain_id = serializers.IntegerField(required=False, min_value=1)
 
     @extend_schema(
@@ -549,6 +573,9 @@ class WalletChallengeApi(APIView):
 
 class WalletProofApi(APIView):
     class InputSerializer(serializers.Serializer[Any]):
+        class Meta:
+            ref_name = "WalletProofInput"
+
         message = serializers.CharField(max_length=4000, trim_whitespace=False)
         signature = serializers.CharField(max_length=5000)
         pasted = serializers.BooleanField(
