@@ -10,7 +10,9 @@ from kyc.models import CompanyProfile, Person
 
 
 def _encrypted_columns(model: type[models.Model]) -> list[str]:
-    return [f.column for f in model._meta.concrete_fields if isinstance(f, EncryptedTextField | EncryptedDateField)]
+    return [
+        str(f.column) for f in model._meta.concrete_fields if isinstance(f, EncryptedTextField | EncryptedDateField)
+    ]
 
 
 def reencrypt_all(*, batch_size: int = 500) -> dict[str, int]:
