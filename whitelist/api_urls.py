@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from whitelist.api import WhitelistLookupApi
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("whitelist/<str:address>", WhitelistLookupApi.as_view(), name="whitelist-lookup"),
+]

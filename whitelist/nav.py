@@ -2,5 +2,11 @@
 
 from __future__ import annotations
 
-STAFF_NAV: list[tuple[str, str, str]] = []
+from accounts.roles import Capability
+
+STAFF_NAV: list[tuple[str, str, str]] = [
+    ("Whitelist", "whitelist_overview", Capability.WHITELIST_VIEW),
+    ("Drift", "whitelist_drift", Capability.WHITELIST_VIEW),
+    ("Dry run", "whitelist_dry_run", Capability.WHITELIST_MANAGE),
+]
 APPLICANT_NAV: list[tuple[str, str]] = []
