@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 from eth_typing import BLSPubkey, BLSSignature
 from py_ecc.bls import G2ProofOfPossession as bls
@@ -247,7 +248,7 @@ def parse_deposit_file(
 
 def make_deposit_entry(
     *, secret_key: int, withdrawal_address: str, amount_gwei: int, fork_version: str, network_name: str
-) -> dict[str, object]:
+) -> dict[str, Any]:
     """Build one entry exactly as the deposit CLI would (used by tests and the demo seed)."""
     pubkey = bls.SkToPk(secret_key)
     credentials = b"\x01" + b"\x00" * 11 + bytes.fromhex(withdrawal_address[2:])

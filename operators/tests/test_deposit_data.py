@@ -87,7 +87,7 @@ def test_every_bad_entry_is_reported_by_entry_and_line_and_nothing_is_kept(alice
         validators_import_deposit_data(
             operator=alice_operator, by=alice, filename="d.json", raw=raw, verify_signatures=False
         )
-    messages = refused.value.extra["problems"]
+    messages = [str(p) for p in refused.value.problems]
     assert any(m.startswith("Entry 2 (line 13), pubkey: A BLS public key must be 48 bytes") for m in messages)
     assert any(
         m.startswith("Entry 3 (line 24), withdrawal_credentials: withdrawal_credentials must be hexadecimal")
@@ -107,7 +107,7 @@ def test_a_file_for_another_network_is_refused(alice, alice_operator):
         validators_import_deposit_data(
             operator=alice_operator, by=alice, filename="d.json", raw=raw, verify_signatures=False
         )
-    assert "90000069 is not this pool's network (mainnet" in refused.value.extra["problems"][0]
+    assert "90000069 is not this pool's network (mainnet" in str(refused.value.problems[0])
     assert Validator.objects.count() == 0
 
 
@@ -119,7 +119,7 @@ def test_credentials_that_do_not_pay_the_declared_withdrawal_address_are_refused
         validators_import_deposit_data(
             operator=alice_operator, by=alice, filename="d.json", raw=raw, verify_signatures=False
         )
-    (problem,) = refused.value.extra["problems"]
+    (problem,) = [str(p) for p in refused.value.problems]
     assert problem.startswith(
         "Entry 2 (line 13), withdrawal_credentials: point at 0x00000000219ab540356cBB839Cbe05303d7705Fa"
     )
@@ -141,7 +141,7 @@ def test_a_signature_made_by_another_key_is_refused_even_with_consistent_roots(a
         validators_import_deposit_data(
             operator=alice_operator, by=alice, filename="d.json", raw=as_file([forged]), verify_signatures=True
         )
-    assert "signature: is not a valid deposit signature" in refused.value.extra["problems"][0]
+    assert "signature: is not a valid deposit signature" in str(refused.value.problems[0])
 
 
 @pytest.mark.django_db
@@ -154,7 +154,7 @@ def test_a_key_repeated_in_the_file_or_registered_elsewhere_is_refused(alice, al
         validators_import_deposit_data(
             operator=alice_operator, by=alice, filename="d.json", raw=raw, verify_signatures=False
         )
-    messages = refused.value.extra["problems"]
+    messages = [str(p) for p in refused.value.problems]
     assert any("appears again: entry 1 has the same key" in m for m in messages)
     assert any("already registered by another operator" in m for m in messages)
     assert Validator.objects.filter(operator=alice_operator).count() == 0
@@ -166,4 +166,4 @@ def test_garbage_instead_of_json_is_refused_with_the_line(alice, alice_operator)
         validators_import_deposit_data(
             operator=alice_operator, by=alice, filename="d.json", raw=b'[\n{"pubkey": ', verify_signatures=False
         )
-    assert refused.value.extra["problems"][0].startswith("Entry 0 (line 2), file: not valid JSON")
+    assert str(refused.value.problems[0]).startswith("Entry 0 (line 2), file: not valid JSON")

@@ -1,0 +1,159 @@
+"""Forms: they turn what people type into clean values and say what is accepted; services do the rest."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django import forms
+
+from operators.ethvalues import parse_address
+from operators.models import DueDiligenceItem, ExitRequest, OperatorAddress, OperatorProfile
+
+VERSION_HELP = "As reported by the client, e.g. 1.16.3."
+
+
+class CommaListField(forms.CharField):
+    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
+        text = super().to_python(value) or ""
+        return [part.strip() for part in text.replace("\n", ",").split(",") if part.strip()]
+
+
+class OperatorProfileForm(forms.ModelForm[OperatorProfile]):
+    mev_relays = CommaListField(required=False, help_text="Comma-separated, e.g. flashbots, ultrasound, aestus.")
+    other_networks = CommaListField(required=False, help_text="Comma-separated, e.g. Gnosis, Lido CSM, Polygon.")
+    ssv_operator_ids = CommaListField(required=False, help_text="SSV operators only: comma-separated numeric ids.")
+
+    class Meta:
+        model = OperatorProfile
+        fields = [
+            "name",
+            "category",
+            "pool",
+            "execution_client",
+            "execution_client_version",
+            "consensus_client",
+            "consensus_client_version",
+            "hosting_type",
+            "hosting_provider",
+            "country",
+            "region",
+            "mev_relays",
+            "years_experience",
+            "other_networks",
+            "ssv_operator_ids",
+        ]
+        help_texts = {"execution_client_version": VERSION_HELP, "consensus_client_version": VERSION_HELP}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            for name in ("mev_relays", "other_networks", "ssv_operator_ids"):
+                self.initial[name] = ", ".join(str(x) for x in getattr(self.instance, name) or [])
+
+    def clean_country(self) -> str:
+        value = (self.cleaned_data.get("country") or "").strip().upper()
+        if len(value) != 2 or not value.isalpha():
+            raise forms.ValidationError("Use the two-letter ISO 3166-1 code, e.g. DE, GB, US.")
+        return value
+
+    def clean_ssv_operator_ids(self) -> list[int]:
+        values = self.cleaned_data.get("ssv_operator_ids") or []
+        try:
+            ids = [int(v) for v in values]
+        except ValueError as exc:
+            raise forms.ValidationError("SSV operator ids are whole numbers, e.g. 1, 42, 1337.") from exc
+        if any(i <= 0 for i in ids):
+            raise forms.ValidationError("SSV operator ids are positive.")
+        return ids
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("category") == "ssv_operator" and not data.get("ssv_operator_ids"):
+            self.add_error("ssv_operator_ids", "An SSV operator gives its SSV operator ids.")
+        if data.get("hosting_type") == "home":
+            data["hosting_provider"] = data.get("hosting_provider") or "home"
+        return data
+
+    def profile_fields(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
+class AddressForm(forms.Form):
+    address = forms.CharField(max_length=42)
+    purpose = forms.ChoiceField(choices=OperatorAddress.Purpose.choices)
+    label = forms.CharField(max_length=100, required=False)
+
+    def clean_address(self) -> str:
+        try:
+            return parse_address(self.cleaned_data["address"])
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
+
+class ClusterForm(forms.Form):
+    name = forms.CharField(max_length=100)
+    threshold = forms.IntegerField(min_value=1)
+    lock_hash = forms.CharField(max_length=66, required=False, help_text="cluster-lock hash (0x + 64 hex)")
+    members = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="One member per line: name, 0x address (at least 3 members).",
+    )
+
+    def clean_members(self) -> list[tuple[str, str]]:
+        members = []
+        for n, line in enumerate(self.cleaned_data["members"].splitlines(), start=1):
+            if not line.strip():
+                continue
+            if "," not in line:
+                raise forms.ValidationError(f"Line {n}: write 'name, 0x address'.")
+            name, address = (part.strip() for part in line.rsplit(",", 1))
+            members.append((name, address))
+        return members
+
+
+class DepositDataForm(forms.Form):
+    file = forms.FileField(help_text="deposit_data-*.json as written by the staking deposit CLI.")
+
+
+class LinkApplicationForm(forms.Form):
+    application = forms.ChoiceField()
+
+    def __init__(self, *args: Any, choices: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["application"]).choices = choices
+
+
+class TransitionForm(forms.Form):
+    to_status = forms.ChoiceField(choices=OperatorProfile.Status.choices)
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=2000)
+
+
+class ChecklistForm(forms.Form):
+    key = forms.CharField(max_length=40)
+    result = forms.ChoiceField(choices=DueDiligenceItem.Result.choices)
+    note = forms.CharField(required=False, max_length=2000)
+
+
+class ExitForm(forms.Form):
+    validator = forms.CharField(max_length=98, help_text="The validator's public key (0x + 96 hex).")
+    kind = forms.ChoiceField(choices=ExitRequest.Kind.choices)
+    reason = forms.CharField(max_length=300)
+
+
+class RewardsForm(forms.Form):
+    epoch_from = forms.IntegerField(min_value=0)
+    epoch_to = forms.IntegerField(min_value=0)
+    total_eth = forms.DecimalField(required=False, max_digits=20, decimal_places=9, min_value=0)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("epoch_from") is not None and data.get("epoch_to") is not None:
+            if data["epoch_from"] > data["epoch_to"]:
+                raise forms.ValidationError("The first epoch must not come after the last.")
+            if data["epoch_to"] - data["epoch_from"] > 225 * 366:
+                raise forms.ValidationError("Choose a range of at most a year (82,350 epochs).")
+        return data
+
+
+class AllocationForm(forms.Form):
+    validators = forms.IntegerField(min_value=1, max_value=100_000, initial=100)
