@@ -125,7 +125,12 @@ def timeline_label(event: AuditEvent) -> str:
         return f"Status: {label}"
     label = _TIMELINE_LABELS.get(event.action, event.action.split(".", 1)[-1].replace("_", " ").capitalize())
     data = event.data or {}
-    detail = data.get("legal_name") or data.get("address") or data.get("kind", "")
+    kind = data.get("kind", "")
+    detail = (
+        data.get("legal_name")
+        or data.get("address")
+        or (Document.Kind(kind).label if kind in Document.Kind.values else kind)
+    )
     return f"{label}: {detail}" if detail else label
 
 

@@ -420,7 +420,9 @@ def application_submit(request: HttpRequest, public_id: Any) -> HttpResponse:
     except ApplicationError as exc:
         messages.error(request, exc.message)
         return redirect("kyc:step", public_id=application.public_id, step="review")
-    messages.success(request, f"Application {application.reference} submitted. We will e-mail you about each step.")
+    messages.success(
+        request, f"Application {application.reference} submitted. You can follow its progress on this page."
+    )
     return redirect("kyc:status", public_id=application.public_id)
 
 

@@ -59,8 +59,9 @@
     badge.className = "badge badge-ok";
     badge.textContent = "proven";
     cell.appendChild(badge);
-    var button = row.querySelector("[data-action=connect-sign]");
-    if (button) { button.remove(); }
+    row.querySelectorAll("[data-action=connect-sign], [data-action=paste-signature]").forEach(function (el) {
+      el.remove();
+    });
   }
 
   async function prove(row, button) {
