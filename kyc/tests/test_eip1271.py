@@ -37,7 +37,7 @@ def _rpc(url: str, method: str, params: list[Any]) -> Any:
 
 @pytest.fixture(scope="module")
 def anvil() -> Iterator[str]:
-    process = subprocess.Popen(  # noqa: S603 - a fixed local binary
+    process = subprocess.Popen(
         [str(ANVIL), "--host", "127.0.0.1", "--port", "0", "--chain-id", "1"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
