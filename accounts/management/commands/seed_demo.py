@@ -22,8 +22,16 @@ class Command(BaseCommand):
         if not settings.DEBUG and not options["allow_non_debug"]:
             raise CommandError("seed_demo creates accounts with published passwords; it runs only with DEBUG on.")
         accounts = seed_demo_accounts()
+        from kyc.demo import seed_kyc_demo
+
+        applications = seed_kyc_demo()
         out = self.stdout
         out.write(self.style.SUCCESS("Demo accounts ready. Every password is: " + DEMO_PASSWORD))
+        for application in applications:
+            out.write(
+                f"Demo application {application.reference}: {application.get_subject_type_display()}, "
+                f"{application.get_status_display().lower()}"
+            )
         out.write("")
         out.write("Applicants (no second factor):")
         for acc in accounts:
