@@ -144,8 +144,8 @@ class OperatorAddress(BaseModel):
 
     class WhitelistState(models.TextChoices):
         NOT_REQUESTED = "not_requested", "Not requested"
-        REQUESTED = "requested", "Requested"
-        UNAVAILABLE = "unavailable", "Whitelist service unavailable"
+        REQUESTED = "requested", "Addition requested"
+        REMOVAL_REQUESTED = "removal_requested", "Removal requested"
 
     operator = models.ForeignKey(OperatorProfile, on_delete=models.CASCADE, related_name="addresses")
     address = models.CharField(max_length=42)

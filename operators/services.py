@@ -209,10 +209,12 @@ def _approval_blockers(operator: OperatorProfile) -> list[str]:
         SubjectType.INSTITUTION,
     ):
         blockers.append("The permissioned pool requires an approved KYB (company) application.")
+    # Judged against the checklist the category requires, so a missing row counts as not assessed.
+    results = {i.key: i.result for i in operator.checklist.all()}
     open_items = [
-        checklist.LABELS.get(i.key, i.key)
-        for i in operator.checklist.all()
-        if i.result not in (DueDiligenceItem.Result.PASS, DueDiligenceItem.Result.NOT_APPLICABLE)
+        checklist.LABELS[key]
+        for key in checklist.keys_for(operator.category)
+        if results.get(key) not in (DueDiligenceItem.Result.PASS, DueDiligenceItem.Result.NOT_APPLICABLE)
     ]
     if open_items:
         blockers.append("Checklist items not passed: " + "; ".join(open_items) + ".")
@@ -309,9 +311,9 @@ def checklist_item_review(*, operator: OperatorProfile, key: str, result: str, n
         )
     if result not in DueDiligenceItem.Result.values:
         raise ApplicationError(f"Result must be one of {', '.join(DueDiligenceItem.Result.values)}.")
-    item = operator.checklist.filter(key=key).first()
-    if item is None:
+    if key not in checklist.keys_for(operator.category):
         raise ApplicationError(f"'{key}' is not on this operator's checklist.", code="unknown_item")
+    item, _ = DueDiligenceItem.objects.get_or_create(operator=operator, key=key)
     if result == DueDiligenceItem.Result.FAIL and not note.strip():
         raise ApplicationError("A failed item needs a note saying what is missing.", code="note_required")
     before = {"result": item.result, "note": item.note}
