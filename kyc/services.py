@@ -482,7 +482,8 @@ def wallet_add(*, application: Application, by: User, address: str, label: str, 
         others = others.exclude(application__organisation_id=application.organisation_id)
     else:
         others = others.exclude(application__applicant=application.applicant, application__organisation__isnull=True)
-    claimed = others.exists()
+    # Flag both sides: the reviewer of either case should see that the address is shared.
+    claimed = others.update(claimed_elsewhere=True) > 0
     wallet = WalletAddress.objects.create(
         application=application, address=checksummed, label=label.strip(), purpose=purpose, claimed_elsewhere=claimed
     )

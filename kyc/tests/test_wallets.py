@@ -187,3 +187,22 @@ def test_fee_recipient_is_only_for_operators(application: Any, alice: Any, walle
         services.wallet_add(
             application=application, by=alice, address=wallet_key.address, label="Fees", purpose="fee_recipient"
         )
+
+
+def test_the_earlier_claim_is_flagged_too(wallet: WalletAddress, charlie: Any, wallet_key: Any) -> None:
+    theirs = services.application_create(
+        by=charlie, subject_type="institution", organisation=charlie.organisations.get()
+    )
+    services.wallet_add(application=theirs, by=charlie, address=wallet_key.address, label="M", purpose="withdrawals")
+    wallet.refresh_from_db()
+    assert wallet.claimed_elsewhere is True
+
+
+def test_the_same_address_in_two_applications_of_one_organisation_is_not_flagged(
+    wallet: WalletAddress, alice: Any, wallet_key: Any
+) -> None:
+    second = services.application_create(by=alice, subject_type="institution", organisation=alice.organisations.get())
+    again = services.wallet_add(
+        application=second, by=alice, address=wallet_key.address, label="M", purpose="withdrawals"
+    )
+    assert again.claimed_elsewhere is False
