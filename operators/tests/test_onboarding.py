@@ -7,8 +7,8 @@ from django.core import mail
 from django.urls import reverse
 
 from core.models import AuditEvent
-from operators.deposit_data import make_deposit_entry
 from operators import checklist
+from operators.deposit_data import make_deposit_entry
 from operators.models import DueDiligenceItem, OperatorProfile, OperatorStatusChange, Validator
 from operators.services import checklist_item_review, operator_transition
 from operators.tests.conftest import FEE_RECIPIENT, WITHDRAWAL
