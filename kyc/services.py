@@ -244,6 +244,10 @@ def company_profile_update(*, application: Application, by: User, data: Mapping[
 # People on a company application --------------------------------------------------------------------------
 
 
+def _pct(value: Decimal) -> str:
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
 def _check_ubo_total(application: Application, person: Person) -> None:
     if person.role != Person.Role.UBO:
         return
@@ -257,7 +261,7 @@ def _check_ubo_total(application: Application, person: Person) -> None:
     if share < UBO_THRESHOLD or share > 100:
         raise _field_error(
             "ownership_percent",
-            f"Beneficial owners hold 25 % or more (direct or indirect); {share} % is outside 25 to 100.",
+            f"Beneficial owners hold 25 % or more (direct or indirect); {_pct(share)} % is outside 25 to 100.",
             "ownership_range",
         )
     others = application.people.filter(role=Person.Role.UBO).exclude(pk=person.pk).aggregate(
@@ -266,8 +270,8 @@ def _check_ubo_total(application: Application, person: Person) -> None:
     if others + share > 100:
         raise _field_error(
             "ownership_percent",
-            f"Beneficial owners would hold {others + share} % in total, more than 100 %: the others already hold "
-            f"{others} %, so at most {100 - others} % is possible.",
+            f"Beneficial owners would hold {_pct(others + share)} % in total, more than 100 %: the others already "
+            f"hold {_pct(others)} %, so at most {_pct(100 - others)} % is possible.",
             "ownership_total",
         )
 

@@ -162,7 +162,7 @@ def test_ubo_totals_above_100_percent_are_refused_naming_the_field(alice: Any) -
     refused = client.post(f"{API}{app_id}/people/", {**PERSON, "role": "ubo", "ownership_percent": "30"}, format="json")
     assert refused.status_code == 400
     assert refused.data["field"] == "ownership_percent"
-    assert "at most 20.00 % is possible" in refused.data["detail"]
+    assert "already hold 80 %, so at most 20 % is possible" in refused.data["detail"]
     below = client.post(f"{API}{app_id}/people/", {**PERSON, "role": "ubo", "ownership_percent": "10"}, format="json")
     assert below.status_code == 400
     assert "ownership_percent" in below.data

@@ -42,6 +42,9 @@ window.ethereum = {
 
 pytestmark = [
     pytest.mark.browser,
+    # A live server needs committed data (transaction=True); on SQLite the flush between such tests is refused by
+    # the audit trail's append-only trigger, so this journey runs on PostgreSQL (as in CI).
+    pytest.mark.postgres,
     pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed at /usr/bin/chromium"),
 ]
 
