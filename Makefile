@@ -4,7 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test venv lint clean
+NODE_STAMP := node_modules/.installed
+
+.PHONY: run test venv node lint clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,10 +16,19 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 venv: $(STAMP)
 
-run: venv
+# The chain toolchain from npm, pinned by package-lock.json: solc-js, OpenZeppelin, and anvil (its native
+# binary comes as an npm dependency). --ignore-scripts: nothing runs or downloads at install time.
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "npm (Node 20) is required for the local chain: install Node.js 20." >&2; exit 1; }
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	@touch $@
+
+node: $(NODE_STAMP)
+
+run: venv node
 	$(BIN)/python scripts/devrun.py
 
-test: venv
+test: venv node
 	@bash scripts/ensure_chromium.sh
 	$(BIN)/python scripts/testenv.py $(ARGS)
 
@@ -25,4 +36,4 @@ lint: venv
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy .
 
 clean:
-	rm -rf $(VENV) var staticfiles .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) node_modules var staticfiles .mypy_cache .ruff_cache .pytest_cache

@@ -1,8 +1,13 @@
 """The run command's process supervisor: web server, Celery worker and Celery beat, started together and
 stopped together (Ctrl-C, SIGTERM, or any one of them exiting).
 
-Uses the embedded defaults unless DATABASE_URL / REDIS_URL are set. Later parts of the portal add their
-processes (the local chain) to `processes()`.
+Uses the embedded defaults unless DATABASE_URL / REDIS_URL are set.
+
+The local chain: unless ETH_RPC_URL is set, anvil (npm `@foundry-rs/anvil`, from node_modules) is started on
+127.0.0.1 with one block a second and its state kept in var/anvil-state.json; the whitelist contracts are
+deployed when the database has none that exist on that chain; the web server, worker and beat are pointed
+at it with anvil's public development key. With ETH_RPC_URL set, that node is used as configured instead
+(WHITELIST_CHAIN_ID and the signer settings then come from the environment too).
 """
 
 from __future__ import annotations
@@ -16,6 +21,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from whitelist import anvil  # noqa: E402 - needs ROOT on the path; plain subprocess code, no Django
+
 PY = sys.executable
 COLOURS = {"web": "\033[36m", "worker": "\033[33m", "beat": "\033[35m", "chain": "\033[32m"}
 RESET = "\033[0m"
@@ -33,6 +41,44 @@ def processes(port: str) -> dict[str, list[str]]:
         "worker": [*celery, "worker", "--loglevel", "INFO", "--concurrency", "2", "--hostname", "portal@%h"],
         "beat": [*celery, "beat", "--loglevel", "INFO"],
     }
+
+
+def start_chain() -> anvil.Anvil | None:
+    """Start the local anvil and point the portal at it, unless ETH_RPC_URL names another node."""
+    if os.environ.get("ETH_RPC_URL"):
+        print(f"Chain:    {os.environ['ETH_RPC_URL']} (ETH_RPC_URL)")
+        return None
+    if not anvil.available():
+        sys.exit("anvil is missing from node_modules: run `make run` (it runs npm ci) or `npm ci`.")
+    var = ROOT / "var"
+    var.mkdir(exist_ok=True)
+    port = int(os.environ.get("ANVIL_PORT", "8545"))
+    try:
+        node = anvil.start(
+            port=port,
+            block_time=1,
+            state_path=var / "anvil-state.json",
+            extra=["--state-interval", "30"],
+            new_session=True,
+        )
+    except RuntimeError:
+        # The usual port is taken (another portal, another node): take any free one.
+        node = anvil.start(
+            port=0,
+            block_time=1,
+            state_path=var / "anvil-state.json",
+            extra=["--state-interval", "30"],
+            new_session=True,
+        )
+    os.environ["ETH_RPC_URL"] = node.url
+    os.environ["WHITELIST_CHAIN_ID"] = str(anvil.CHAIN_ID)
+    # anvil's first development key: public, funded, for this local chain only.
+    os.environ.setdefault("WHITELIST_SIGNER_KEY", anvil.DEV_KEYS[0])
+    os.environ.setdefault("WHITELIST_CONFIRMATIONS", "2")
+    os.environ.setdefault("WHITELIST_EXPLORER_TX_URL", "")
+    os.environ.setdefault("WHITELIST_EXPLORER_ADDRESS_URL", "")
+    print(f"Chain:    anvil at {node.url} (chain {anvil.CHAIN_ID}, one block a second, state in var/anvil-state.json)")
+    return node
 
 
 def pump(name: str, proc: subprocess.Popen[bytes]) -> None:
@@ -54,8 +100,15 @@ def main() -> int:
     db = os.environ.get("DATABASE_URL") or "SQLite (var/portal.sqlite3)"
     broker = os.environ.get("REDIS_URL") or "filesystem broker (var/broker)"
     print(f"Database: {db.split('@')[-1]}\nBroker:   {broker.split('@')[-1]}")
-    manage("migrate", "--no-input", "-v", "0")
-    manage("seed_demo")
+    node = start_chain()
+    try:
+        manage("migrate", "--no-input", "-v", "0")
+        manage("seed_demo")
+        manage("whitelist_deploy", "--if-missing")
+    except subprocess.CalledProcessError:
+        if node is not None:
+            node.stop()
+        raise
 
     children: dict[str, subprocess.Popen[bytes]] = {}
     for name, cmd in processes(port).items():
@@ -74,8 +127,11 @@ def main() -> int:
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     exit_code = 0
+    watched = dict(children)
+    if node is not None:
+        watched["chain"] = node.process
     while not stopping.is_set():
-        for name, proc in children.items():
+        for name, proc in watched.items():
             if proc.poll() is not None:
                 print(f"\n{name} exited with code {proc.returncode}; stopping the others.")
                 exit_code = proc.returncode or 1
@@ -92,6 +148,10 @@ def main() -> int:
             proc.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
+    if node is not None:
+        if exit_code == 0 and node.process.poll() is not None:
+            exit_code = 1
+        node.stop()
     print("All portal processes stopped.")
     return exit_code
 

@@ -28,7 +28,9 @@ _LISTENING = re.compile(rb"Listening on (?:127\.0\.0\.1|0\.0\.0\.0|localhost):(\
 
 
 def anvil_binary() -> Path:
-    machine = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(platform.machine().lower(), "amd64")
+    machine = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(
+        platform.machine().lower(), "amd64"
+    )
     system = {"linux": "linux", "darwin": "darwin"}.get(platform.system().lower(), "linux")
     return ROOT / "node_modules" / "@foundry-rs" / f"anvil-{system}-{machine}" / "bin" / "anvil"
 

@@ -48,7 +48,7 @@ class WhitelistLookupApi(APIView):
         except ValueError as exc:
             raise ApplicationError(f"address: {exc}.", code="invalid_address") from None
         lists = address_status(address=address)
-        body = {"address": address}
+        body: dict[str, object] = {"address": address}
         for key, state in lists.items():
             body[key] = self.ListStatusSerializer(state).data
         return Response(body)

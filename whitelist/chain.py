@@ -21,6 +21,7 @@ from typing import Any
 
 import requests
 from eth_account import Account
+from eth_typing import HexStr
 from eth_utils import keccak, to_checksum_address
 from web3 import Web3
 from web3.exceptions import (
@@ -158,7 +159,7 @@ def signer_from_keystore(path: str, password: str) -> Signer:
 
 def keystore_encrypt(key: str, password: str) -> dict[str, Any]:
     """An Ethereum V3 keystore (scrypt) for `key`, for `whitelist_keystore` and tests."""
-    result: dict[str, Any] = Account.encrypt(key, password)
+    result: dict[str, Any] = Account.encrypt(HexStr(key), password)
     return result
 
 
@@ -332,7 +333,7 @@ class Chain:
         return _hex(blk["hash"]) if blk else None
 
     def nonce(self, address: str, *, block: str = "pending") -> int:
-        return int(self._call(self.w3.eth.get_transaction_count, address, block))  # type: ignore[arg-type]
+        return int(self._call(self.w3.eth.get_transaction_count, address, block))
 
     def balance(self, address: str) -> int:
         return int(self._call(self.w3.eth.get_balance, address))
@@ -391,7 +392,7 @@ class Chain:
     def replay_reason(self, *, sender: str, to: str, data: str, block: int) -> str:
         """Why a mined transaction reverted: the same call replayed on the state it ran against."""
         try:
-            self._call(self.w3.eth.call, {"from": sender, "to": to, "data": data}, block)  # type: ignore[arg-type,typeddict-item]
+            self._call(self.w3.eth.call, {"from": sender, "to": to, "data": data}, block)
         except (ContractLogicError, ContractCustomError) as exc:
             data_hex = _revert_data(exc)
             return decode_revert(data_hex) if data_hex else str(exc)
@@ -553,5 +554,5 @@ def decode_batch_calldata(data: str) -> tuple[str, list[str], int, str]:
     """(function name, accounts in calldata order, valid-until or 0, batch id) of an addBatch/removeBatch call."""
     contract = Web3().eth.contract(abi=artifact()["abi"])
     fn, args = contract.decode_function_input(data)
-    accounts = [to_checksum_address(a) for a in args["accounts"]]
-    return fn.fn_name, accounts, int(args.get("until", 0)), _hex(args["batchId"])
+    accounts = [str(to_checksum_address(a)) for a in args["accounts"]]
+    return str(fn.fn_name), accounts, int(args.get("until", 0)), _hex(args["batchId"])

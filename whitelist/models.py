@@ -153,6 +153,9 @@ class BatchEvent(models.Model):
     class Meta:
         ordering = ["id"]
 
+    def __str__(self) -> str:
+        return f"batch {self.batch_id}: {self.from_status or 'new'} -> {self.to_status}"
+
 
 class BatchApproval(models.Model):
     """A board member's approval of a batch (board mode: M of N before it is sent)."""
@@ -163,6 +166,9 @@ class BatchApproval(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["batch", "user"], name="wl_approval_once_per_member")]
+
+    def __str__(self) -> str:
+        return f"approval of batch {self.batch_id} by user {self.user_id}"
 
 
 class Change(BaseModel):
@@ -257,6 +263,9 @@ class NonceCursor(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["chain_id", "sender"], name="wl_nonce_one_per_signer")]
+
+    def __str__(self) -> str:
+        return f"next nonce {self.next_nonce} of {self.sender} on chain {self.chain_id}"
 
 
 class Reconciliation(BaseModel):

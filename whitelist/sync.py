@@ -618,4 +618,4 @@ def sync_until_settled(rt: Runtime, *, mine: Any = None, rounds: int = 200) -> S
     return total
 
 
-__all__ = ["ChainUnavailable", "SyncReport", "Signer", "whitelist_sync"]
+__all__ = ["ChainUnavailable", "Signer", "SyncReport", "whitelist_sync"]

@@ -182,7 +182,11 @@ def drift(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "whitelist/drift.html",
-        {"runs": runs, "kinds": DRIFT_KINDS, "can_manage": user_has_capability(request.user, Capability.WHITELIST_MANAGE)},
+        {
+            "runs": runs,
+            "kinds": DRIFT_KINDS,
+            "can_manage": user_has_capability(request.user, Capability.WHITELIST_MANAGE),
+        },
     )
 
 

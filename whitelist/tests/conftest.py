@@ -51,7 +51,7 @@ def chain_settings() -> Iterator[None]:
 @pytest.fixture
 def tester(db: Any, chain_settings: None) -> Env:
     chain, keys = eth_tester_chain()
-    return Env(chain, keys, mine=lambda n=1: chain.tester.mine_blocks(n))  # type: ignore[attr-defined]
+    return Env(chain, keys, mine=lambda n=1: chain.tester.mine_blocks(n))
 
 
 @pytest.fixture
@@ -71,12 +71,12 @@ def _anvil_env(node: anvil_mod.Anvil) -> Env:
 @pytest.fixture
 def anvil(db: Any, chain_settings: None, anvil_node: anvil_mod.Anvil) -> Env:
     env = _anvil_env(anvil_node)
-    env.node = anvil_node  # type: ignore[attr-defined]
+    env.node = anvil_node
     return env
 
 
 @pytest.fixture
 def anvil_tx(transactional_db: Any, chain_settings: None, anvil_node: anvil_mod.Anvil) -> Env:
     env = _anvil_env(anvil_node)
-    env.node = anvil_node  # type: ignore[attr-defined]
+    env.node = anvil_node
     return env

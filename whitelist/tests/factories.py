@@ -3,8 +3,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from eth_account import Account
 from django.utils import timezone
+from eth_account import Account
 
 from whitelist.models import Change
 from whitelist.services import whitelist_change_request

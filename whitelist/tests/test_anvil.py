@@ -17,7 +17,7 @@ from whitelist import anvil as anvil_mod
 from whitelist.chain import TX_GAS_CAP, Chain, ChainUnavailable
 from whitelist.config import Runtime
 from whitelist.models import Batch, Change, Transaction
-from whitelist.sync import sign_ready_batch, sync_until_settled, whitelist_sync
+from whitelist.sync import sync_until_settled, whitelist_sync
 from whitelist.tests.factories import request_add
 
 pytestmark = pytest.mark.chain
@@ -151,9 +151,11 @@ def test_with_the_node_stopped_the_sync_fails_softly_and_after_a_restart_nothing
 
 def test_a_worker_killed_between_signing_and_broadcasting_leaves_no_duplicate_and_loses_nothing(anvil):
     change = request_add()
-    with mock.patch.object(Chain, "send_raw", autospec=True, side_effect=SystemExit("worker killed")):
-        with pytest.raises(SystemExit):
-            whitelist_sync(anvil.rt)
+    with (
+        mock.patch.object(Chain, "send_raw", autospec=True, side_effect=SystemExit("worker killed")),
+        pytest.raises(SystemExit),
+    ):
+        whitelist_sync(anvil.rt)
     batch = Batch.objects.get()
     tx = Transaction.objects.get()
     assert batch.status == Batch.Status.SIGNED and tx.status == Transaction.Status.SIGNED  # stored before sending
@@ -212,7 +214,10 @@ def test_two_workers_at_once_never_collide_on_a_nonce(anvil_tx, settings):
     assert nonces == list(range(2, 8))  # six batches, six consecutive nonces, none reused
     assert Batch.objects.filter(status=Batch.Status.CONFIRMED).count() == 6
     contract = anvil_tx.contract()
-    assert all(v == int(until.replace(microsecond=0).timestamp()) for v in contract.valid_until_many([c.address for c in changes]))
+    assert all(
+        v == int(until.replace(microsecond=0).timestamp())
+        for v in contract.valid_until_many([c.address for c in changes])
+    )
 
 
 def test_a_batch_over_the_per_transaction_gas_cap_is_split_in_two(anvil, settings):
@@ -222,6 +227,8 @@ def test_a_batch_over_the_per_transaction_gas_cap_is_split_in_two(anvil, setting
     settle(anvil)
     batches = list(Batch.objects.order_by("id"))
     assert [b.size for b in batches] == [350, 350]
-    assert all(b.gas_limit <= TX_GAS_CAP and b.gas_used < TX_GAS_CAP for b in batches)
+    assert all(b.gas_limit <= TX_GAS_CAP and (b.gas_used or 0) < TX_GAS_CAP for b in batches)
     assert all(b.status == Batch.Status.CONFIRMED for b in batches)
-    assert set(anvil.contract().valid_until_many([c.address for c in changes])) == {int(until.replace(microsecond=0).timestamp())}
+    assert set(anvil.contract().valid_until_many([c.address for c in changes])) == {
+        int(until.replace(microsecond=0).timestamp())
+    }

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from whitelist.chain import MANAGER_ROLE, ARTIFACT_PATH, Reverted, signer_from_key
+from whitelist.chain import ARTIFACT_PATH, MANAGER_ROLE, Reverted, signer_from_key
 from whitelist.tests.factories import fresh_address
 
 pytestmark = pytest.mark.chain
@@ -68,7 +68,9 @@ def test_a_caller_without_the_manager_role_is_refused_by_name(tester):
     outsider = signer_from_key(tester.keys[1])
     with pytest.raises(Reverted, match="AccessControlUnauthorizedAccount") as exc:
         tester.chain.estimate_gas(
-            sender=outsider.address, to=contract.address, data=contract.add_data([fresh_address()], 2**40, "0x" + "00" * 32)
+            sender=outsider.address,
+            to=contract.address,
+            data=contract.add_data([fresh_address()], 2**40, "0x" + "00" * 32),
         )
     assert MANAGER_ROLE in exc.value.reason
     assert contract.has_role(MANAGER_ROLE, tester.signer.address)
@@ -96,7 +98,9 @@ def test_bad_batches_revert_with_a_clear_reason(tester, accounts, until, reason)
 def test_an_empty_removal_reverts_too(tester):
     contract = tester.contract()
     with pytest.raises(Reverted, match="EmptyBatch"):
-        tester.chain.estimate_gas(sender=tester.signer.address, to=contract.address, data=contract.remove_data([], "0x" + "00" * 32))
+        tester.chain.estimate_gas(
+            sender=tester.signer.address, to=contract.address, data=contract.remove_data([], "0x" + "00" * 32)
+        )
 
 
 def test_each_list_has_its_own_contract_that_names_its_list(tester):

@@ -33,7 +33,7 @@ def test_a_requested_addition_is_stored_checksummed_pending_and_audited(approver
     assert change.status == Change.Status.PENDING
     assert change.requested_by == approver
     event = AuditEvent.objects.get(action="whitelist.change_requested")
-    assert event.after["reference"] == "kyc.application:7"
+    assert event.after is not None and event.after["reference"] == "kyc.application:7"
     assert event.actor == approver
 
 
@@ -93,6 +93,7 @@ def test_a_removal_with_an_expiry_is_refused():
 def test_an_addition_without_an_expiry_gets_the_default_validity(settings):
     settings.WHITELIST_DEFAULT_VALIDITY_DAYS = 90
     change = whitelist_change_request(address=CHECKSUMMED, list_key="operators", action="add", reason="ok", actor=None)
+    assert change.valid_until is not None
     assert abs((change.valid_until - timezone.now()) - dt.timedelta(days=90)) < dt.timedelta(seconds=5)
     assert change.valid_until.microsecond == 0
 

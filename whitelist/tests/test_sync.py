@@ -178,7 +178,12 @@ def test_safe_mode_exports_a_transaction_builder_file_and_follows_its_execution_
     chain = tester.chain
     signed = safe.sign(
         chain.build_tx(
-            chain_id=tester.chain_id, nonce=chain.nonce(safe.address), to=tx["to"], data=tx["data"], gas=1_000_000, fees=chain.suggest_fees()
+            chain_id=tester.chain_id,
+            nonce=chain.nonce(safe.address),
+            to=tx["to"],
+            data=tx["data"],
+            gas=1_000_000,
+            fees=chain.suggest_fees(),
         )
     )
     chain.send_raw(signed.raw)

@@ -19,7 +19,9 @@ def wl_admin(make_staff):
     return make_staff("whitelist_admin", email="wendy.whitelist@claystack.example")
 
 
-def test_the_public_lookup_says_not_listed_pending_and_confirmed_without_personal_data(client, tester, django_assert_max_num_queries):
+def test_the_public_lookup_says_not_listed_pending_and_confirmed_without_personal_data(
+    client, tester, django_assert_max_num_queries
+):
     address = fresh_address()
     url = f"/api/v1/whitelist/{address.lower()}"
     body = client.get(url).json()
@@ -45,7 +47,9 @@ def test_the_public_lookup_refuses_an_invalid_address_naming_the_field(client, d
     assert response.json()["detail"].startswith("address:")
 
 
-def test_a_whitelist_admin_sees_pending_changes_batches_and_an_address_history(client, wl_admin, tester, django_assert_max_num_queries):
+def test_a_whitelist_admin_sees_pending_changes_batches_and_an_address_history(
+    client, wl_admin, tester, django_assert_max_num_queries
+):
     changes = [request_add() for _ in range(3)]
     whitelist_sync(tester.rt)
     request_add()
@@ -81,9 +85,11 @@ def test_push_now_queues_a_sync_and_is_audited(client, wl_admin, settings, djang
 
     settings.WHITELIST_RPC_URL = "http://127.0.0.1:9"
     client.force_login(wl_admin)
-    with mock.patch("whitelist.tasks.whitelist_sync_task.delay", autospec=True) as delay:
-        with django_capture_on_commit_callbacks(execute=True):
-            response = client.post(reverse("whitelist_push"))
+    with (
+        mock.patch("whitelist.tasks.whitelist_sync_task.delay", autospec=True) as delay,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        response = client.post(reverse("whitelist_push"))
     assert response.status_code == 302
     delay.assert_called_once_with()
     assert AuditEvent.objects.filter(action="whitelist.push_now", actor=wl_admin).exists()
@@ -138,7 +144,13 @@ def test_an_outsider_gets_404_on_every_object_url_and_403_on_the_lists(client, c
     ]:
         assert client.get(url).status_code == 404, url
     assert client.post(reverse("whitelist_batch_approve", args=[batch.pk])).status_code == 404
-    for name in ["whitelist_overview", "whitelist_changes", "whitelist_drift", "whitelist_dry_run", "whitelist_progress"]:
+    for name in [
+        "whitelist_overview",
+        "whitelist_changes",
+        "whitelist_drift",
+        "whitelist_dry_run",
+        "whitelist_progress",
+    ]:
         assert client.get(reverse(name)).status_code == 403, name
     assert Change.objects.count() == 1
 
