@@ -82,13 +82,6 @@ class ValidatorState(_Model):
     _u = field_validator("index", "balance", mode="before")(_uint)
 
 
-class ValidatorBalance(_Model):
-    index: int
-    balance: int
-
-    _u = field_validator("index", "balance", mode="before")(_uint)
-
-
 class IdealReward(_Model):
     effective_balance: int
     head: int
@@ -143,6 +136,10 @@ class _Envelope(_Model):
     data: Any
 
 
+class _ListOf(_Model, Generic[T]):
+    items: list[T]
+
+
 class BeaconClient:
     def __init__(self, base_url: str, *, timeout: float = 10.0, session: requests.Session | None = None) -> None:
         if not base_url:
@@ -188,14 +185,6 @@ class BeaconClient:
             out += self._parse(_ListOf[ValidatorState], {"items": data}, path).items
         return out
 
-    def validator_balances(self, *, state_id: str, ids: list[str]) -> list[ValidatorBalance]:
-        path = f"/eth/v1/beacon/states/{state_id}/validator_balances"
-        out: list[ValidatorBalance] = []
-        for i in range(0, len(ids), 64):
-            data = self._request("GET", path, params={"id": ",".join(ids[i : i + 64])})
-            out += self._parse(_ListOf[ValidatorBalance], {"items": data}, path).items
-        return out
-
     def attestation_rewards(self, *, epoch: int, indices: list[int]) -> AttestationRewards:
         path = f"/eth/v1/beacon/rewards/attestations/{epoch}"
         data = self._request("POST", path, json=[str(i) for i in indices])
@@ -217,7 +206,3 @@ class BeaconClient:
             return None
         header: BlockHeader = self._parse(BlockHeader, data, path)
         return header
-
-
-class _ListOf(_Model, Generic[T]):
-    items: list[T]

@@ -236,7 +236,7 @@ class DepositImport(BaseModel):
     sha256 = models.CharField(max_length=64)
     network = models.CharField(max_length=20)
     keys = models.PositiveIntegerField()
-    signatures_checked = models.BooleanField(default=False)
+    signatures_checked = models.PositiveIntegerField(default=0, help_text="How many BLS signatures were verified.")
     by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:

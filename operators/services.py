@@ -364,6 +364,7 @@ def validators_import_deposit_data(
         expected_network=network,
         allowed_withdrawal_addresses=withdrawal,
         verify_signatures=verify,
+        signature_limit=settings.OPERATORS_DEPOSIT_SIGNATURE_SAMPLE,
     )
     problems = list(parsed.problems)
     keys = [e.pubkey for e in parsed.entries]
@@ -389,7 +390,7 @@ def validators_import_deposit_data(
         sha256=hashlib.sha256(raw).hexdigest(),
         network=network,
         keys=len(parsed.entries),
-        signatures_checked=verify,
+        signatures_checked=parsed.signatures_checked,
         by=by,
     )
     try:

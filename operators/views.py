@@ -22,7 +22,7 @@ from core.exceptions import ApplicationError
 from operators import checklist, forms, selectors, services, states
 from operators.allocation import allocate
 from operators.diversity import bar_chart_svg, line_chart_svg
-from operators.models import DueDiligenceItem, ExitRequest, OperatorProfile, Validator
+from operators.models import BeaconImportRun, DueDiligenceItem, ExitRequest, OperatorProfile, Validator
 
 
 def _user(request: HttpRequest) -> User:
@@ -338,7 +338,13 @@ def staff_operator_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "operators/staff_list.html",
-        {"page": page, "status": status, "statuses": OperatorProfile.Status.choices},
+        {
+            "page": page,
+            "status": status,
+            "statuses": OperatorProfile.Status.choices,
+            "beacon_url_set": bool(settings.OPERATORS_BEACON_URL),
+            "beacon_runs": list(BeaconImportRun.objects.order_by("-created_at")[:5]),
+        },
     )
 
 

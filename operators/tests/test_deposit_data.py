@@ -70,7 +70,7 @@ def test_the_same_real_deposit_is_refused_on_mainnet_for_its_network():
 def test_a_good_file_imports_every_key_with_its_signature_checked(alice, alice_operator):
     raw = as_file([entry(11), entry(12), entry(13)])
     record = validators_import_deposit_data(operator=alice_operator, by=alice, filename="deposit_data-1.json", raw=raw)
-    assert record.keys == 3 and record.signatures_checked
+    assert record.keys == 3 and record.signatures_checked == 3
     assert Validator.objects.filter(operator=alice_operator).count() == 3
     assert set(Validator.objects.values_list("pubkey", flat=True)) == {pubkey_for(s) for s in (11, 12, 13)}
     assert AuditEvent.objects.filter(action="operator.deposit_data_imported").count() == 1
@@ -167,3 +167,11 @@ def test_garbage_instead_of_json_is_refused_with_the_line(alice, alice_operator)
             operator=alice_operator, by=alice, filename="d.json", raw=b'[\n{"pubkey": ', verify_signatures=False
         )
     assert str(refused.value.problems[0]).startswith("Entry 0 (line 2), file: not valid JSON")
+
+
+@pytest.mark.django_db
+def test_a_large_file_has_a_reproducible_sample_of_signatures_verified(alice, alice_operator, settings):
+    settings.OPERATORS_DEPOSIT_SIGNATURE_SAMPLE = 2
+    entries = [entry(70 + i) for i in range(5)]
+    record = validators_import_deposit_data(operator=alice_operator, by=alice, filename="d.json", raw=as_file(entries))
+    assert record.keys == 5 and record.signatures_checked == 2
