@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.models import User
+from accounts.models import Membership, User
 from accounts.permissions import user_is_staff_member
 from core.exceptions import ApplicationError
 from kyc import forms, selectors, services
@@ -81,7 +81,8 @@ def _wizard_context(application: Application, step: str, **extra: Any) -> dict[s
 def application_list(request: HttpRequest) -> HttpResponse:
     _applicant_only(request)
     applications = selectors.application_list_for_user(user=request.user)
-    return render(request, "kyc/application_list.html", {"applications": applications})
+    memberships = Membership.objects.filter(user=request.user).select_related("organisation")
+    return render(request, "kyc/application_list.html", {"applications": applications, "memberships": memberships})
 
 
 @login_required
