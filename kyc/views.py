@@ -81,7 +81,7 @@ def _wizard_context(application: Application, step: str, **extra: Any) -> dict[s
 def application_list(request: HttpRequest) -> HttpResponse:
     _applicant_only(request)
     applications = selectors.application_list_for_user(user=request.user)
-    memberships = Membership.objects.filter(user=request.user).select_related("organisation")
+    memberships = Membership.objects.filter(user=_user(request)).select_related("organisation")
     return render(request, "kyc/application_list.html", {"applications": applications, "memberships": memberships})
 
 
