@@ -70,11 +70,16 @@ def safe_address() -> str:
         raise Misconfigured("WHITELIST_SAFE_ADDRESS", f"is not a valid address: {exc}") from None
 
 
-def check_chain_id(chain: Chain) -> int:
-    """The node's chain id, which must be the configured one (a wrong node must never get our key)."""
+def check_chain_id(chain: Chain, *, at_start: bool = True) -> int:
+    """The node's chain id, which must be the configured one (a wrong node must never get our key).
+
+    At start-up a node that does not answer means ETH_RPC_URL is wrong (Misconfigured); later it is an
+    outage (ChainUnavailable, retried)."""
     try:
         actual = chain.chain_id()
     except ChainUnavailable as exc:
+        if not at_start:
+            raise
         raise Misconfigured("ETH_RPC_URL", f"no node answers at {settings.WHITELIST_RPC_URL}: {exc}") from None
     expected = settings.WHITELIST_CHAIN_ID
     if not expected:
@@ -100,13 +105,14 @@ class Runtime:
         return self.signer.address
 
 
-def runtime(*, chain: Chain | None = None, signer: Signer | None = None) -> Runtime:
+def runtime(*, chain: Chain | None = None, signer: Signer | None = None, at_start: bool = True) -> Runtime:
     """Everything the sync needs, checked: RPC reachable, chain id, key, governance mode.
 
-    Raises Misconfigured naming the setting. The worker calls it at start-up and stops on error."""
+    Raises Misconfigured naming the setting. The worker calls it at start-up and stops on error; the
+    tasks call it with at_start=False, so a node that is down is an outage to retry, not a misconfiguration."""
     mode = governance()
     chain = chain or chain_from_settings()
-    chain_id = check_chain_id(chain)
+    chain_id = check_chain_id(chain, at_start=at_start)
     if signer is None and mode != "safe":
         signer = signer_from_settings()
     if mode == "safe":

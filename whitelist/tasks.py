@@ -44,19 +44,24 @@ def whitelist_sync_task(self: Any) -> None:
     """Idempotent: every step is recorded before it is taken, so a retried or duplicated run is harmless."""
     from django.utils import timezone
 
-    from whitelist.chain import ChainUnavailable, Misconfigured
+    from whitelist.chain import ChainError, ChainUnavailable, Misconfigured
     from whitelist.config import is_enabled, runtime
     from whitelist.sync import whitelist_sync
 
     if not is_enabled():
         return
     try:
-        report = whitelist_sync(runtime())
+        report = whitelist_sync(runtime(at_start=False))
     except ChainUnavailable as exc:
         logger.warning("Whitelist sync: node unavailable (%s); retrying.", exc)
         raise self.retry(exc=exc, countdown=min(2 ** (self.request.retries + 1), 300)) from None
     except Misconfigured as exc:
         logger.critical("Whitelist sync stopped: %s", exc)  # permanent: never retried
+        return
+    except ChainError as exc:
+        # The node refused something we did not classify (for example the signer ran out of ether): say it
+        # loudly; the next beat tick tries again from the recorded state.
+        logger.error("Whitelist sync: the node refused a request: %s", exc)
         return
     cache.set(PROGRESS_KEY, {"at": timezone.now().isoformat(), **report.__dict__}, timeout=None)
 
@@ -73,7 +78,7 @@ def whitelist_reconcile_task(self: Any) -> None:
     if not is_enabled():
         return
     try:
-        rt = runtime()
+        rt = runtime(at_start=False)
         for key in list_keys():
             dep = deployment_current(list_key=key, chain_id=rt.chain_id)
             if dep is None:
