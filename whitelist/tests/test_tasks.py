@@ -60,7 +60,7 @@ def test_with_the_node_down_the_sync_task_retries_with_backoff_and_the_change_st
     settings.WHITELIST_CHAIN_ID = 31337
     settings.WHITELIST_SIGNER_KEY = anvil_mod.DEV_KEYS[0]
     change = request_add()
-    whitelist_sync_task.push_request(retries=3, called_directly=False, id="t-1")
+    whitelist_sync_task.push_request(retries=3, called_directly=False, id="t-1")  # type: ignore[call-arg]
     try:
         with mock.patch.object(whitelist_sync_task, "apply_async", autospec=True) as requeue, pytest.raises(Retry):
             whitelist_sync_task.run()
