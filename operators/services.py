@@ -240,7 +240,9 @@ def operator_approval_blockers(*, operator: OperatorProfile) -> list[str]:
 
 
 @transaction.atomic
-def operator_transition(*, operator: OperatorProfile, to_status: str, by: User, reason: str = "") -> OperatorProfile:
+def operator_transition(
+    *, operator: OperatorProfile, to_status: str, by: User | None, reason: str = ""
+) -> OperatorProfile:
     """Move the operator through the onboarding state machine (operators.states.TRANSITIONS).
 
     Requires the transition to be in the table for this actor kind (the view checks who the actor is). Approval
@@ -300,6 +302,17 @@ def operator_transition(*, operator: OperatorProfile, to_status: str, by: User, 
         f"The status of your node-operator profile {operator.name} is now: {label}.\n\n{reason}".strip(),
     )
     return operator
+
+
+@transaction.atomic
+def operators_suspend_for_application(*, application: Any, reason: str, by: User | None = None) -> int:
+    """Suspend every approved operator vetted under `application` (for the kyc app to call when the case is
+    revoked or expires). Their addresses go off the operators' whitelist. Returns how many were suspended."""
+    suspended = 0
+    for operator in OperatorProfile.objects.filter(kyc_application=application, status=OperatorProfile.Status.APPROVED):
+        operator_transition(operator=operator, to_status=OperatorProfile.Status.SUSPENDED, by=by, reason=reason)
+        suspended += 1
+    return suspended
 
 
 @transaction.atomic

@@ -132,3 +132,66 @@ def test_the_rewards_page_shows_every_term(client, alice, alice_operator):
         assert term in html
     bad = client.get(reverse("operators_rewards", args=[alice_operator.public_id]) + "?epoch_from=10&epoch_to=1")
     assert "must not come after" in bad.content.decode()
+
+
+def test_a_revoked_kyc_case_suspends_the_operators_vetted_under_it(alice):
+    from operators.services import operators_suspend_for_application
+    from operators.tests.factories import approved_kyc_application
+
+    app = approved_kyc_application(organisation=alice.organisations.get(), applicant=alice)
+    operator = OperatorFactory(organisation=alice.organisations.get(), status="approved", kyc_application=app)
+    OperatorAddressFactory(operator=operator)
+    assert operators_suspend_for_application(application=app, reason="KYB revoked") == 1
+    operator.refresh_from_db()
+    assert operator.status == "suspended"
+    assert Change.objects.get().action == "remove"
+    assert operator.status_changes.get().by is None
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_operators_uploading_the_same_key_at_once_end_with_one_owner():
+    import json
+    import threading
+
+    from django.db import connection
+
+    from operators.deposit_data import make_deposit_entry
+    from operators.services import validators_import_deposit_data
+
+    raw = json.dumps(
+        [
+            make_deposit_entry(
+                secret_key=4242,
+                withdrawal_address=WITHDRAWAL,
+                amount_gwei=32_000_000_000,
+                fork_version="00000000",
+                network_name="mainnet",
+            )
+        ]
+    ).encode()
+    operators = []
+    for _ in range(2):
+        op = OperatorFactory(status="approved")
+        OperatorAddressFactory(operator=op)
+        operators.append(op)
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def upload(op):
+        try:
+            barrier.wait()
+            validators_import_deposit_data(operator=op, by=None, filename="d.json", raw=raw, verify_signatures=False)
+            outcomes.append("imported")
+        except ApplicationError as exc:
+            outcomes.append(exc.message)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=upload, args=(op,)) for op in operators]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes)[1] == "imported" and outcomes.count("imported") == 1
+    assert Validator.objects.filter(pubkey=pubkey_for(4242)).count() == 1
