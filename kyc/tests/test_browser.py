@@ -109,7 +109,7 @@ def test_an_institution_completes_kyb_in_chromium(live_server: Any, settings: An
 
             page.fill("[name=legal_name]", "Northwind Asset Management Ltd")
             page.fill("[name=registration_number]", "04366849")
-            page.fill("[name=lei]", REAL_LEI)
+            page.fill("[name=lei]", REAL_LEI[:-1] + "1")  # a typo: the check digits catch it
             page.select_option("[name=jurisdiction]", "GB")
             page.fill("[name=incorporation_date]", "2002-02-05")
             page.fill("[name=registered_address]", "1 Canada Square\nLondon E14 5AB")
@@ -118,6 +118,10 @@ def test_an_institution_completes_kyb_in_chromium(live_server: Any, settings: An
             page.fill("[name=regulator]", "Financial Conduct Authority")
             page.fill("[name=licence_number]", "FRN 998877")
             page.fill("[name=business_description]", "Discretionary asset management for pension funds.")
+            page.click("button:has-text('Save and continue')")
+            expect(page.locator(".errorlist")).to_contain_text("check digits do not match")
+            page.screenshot(path=str(ARTIFACTS / "kyb-company-lei-refused.png"), full_page=True)
+            page.fill("[name=lei]", REAL_LEI)
             page.click("button:has-text('Save and continue')")
             expect(page.locator("h2", has_text="Directors")).to_be_visible()
 

@@ -60,3 +60,16 @@ def test_the_reencrypt_command_moves_every_value_to_the_newest_key(alice: Any, w
     assert person.residential_address.startswith("1 High Street")
     app.company.refresh_from_db()
     assert app.company.registered_address.startswith("Shell Centre")
+
+
+def test_the_audit_trail_records_that_personal_data_changed_but_not_the_value(alice: Any, wallet_key: Any) -> None:
+    from core.models import AuditEvent
+    from kyc.services import person_update
+
+    app = complete_company(alice, wallet_key)
+    person = app.people.get(legal_name="Uma Owner")
+    person_update(person=person, by=alice, data={"id_document_number": "NEW-999", "occupation": "Investor"})
+    event = AuditEvent.objects.filter(action="application.person_updated").latest("seq")
+    assert event.data["changes"]["id_document_number"] == "(changed)"
+    assert event.data["changes"]["occupation"] == ["Portfolio manager", "Investor"]
+    assert "NEW-999" not in json.dumps(event.data)
