@@ -60,11 +60,12 @@ def whitelist_reconcile(*, chain: Chain, deployment: Deployment, block: int | No
     expected, inflight = expected_state(deployment.list_key)
     addresses = sorted((touched | set(expected)) - inflight)
     actual = dict(zip(addresses, contract.valid_until_many(addresses, pinned), strict=True))
+    _, _, pinned_time = chain.block(pinned)
     drift: list[dict[str, object]] = []
     for address in addresses:
         want, have = expected.get(address, 0), actual[address]
-        if want == have:
-            continue
+        if want == have or (want <= pinned_time and have <= pinned_time):
+            continue  # equal, or both mean "not listed" (absent or expired): no one is let in wrongly
         if want == 0:
             kind = "on_chain_not_approved"
         elif have == 0:

@@ -129,7 +129,7 @@ def pending_for_list(list_key: str) -> tuple[list[Change], set[str]]:
 
 def preview(rt: Runtime) -> dict[str, list[Decision]]:
     """The dry-run diff: what a sync would do now, without writing anything."""
-    now = int(timezone.now().timestamp())
+    now = rt.chain.block("latest")[2]  # the contract judges expiry by block time, so do we
     out: dict[str, list[Decision]] = {}
     for list_key in ListKey.values:
         dep = deployment_current(list_key=list_key, chain_id=rt.chain_id)
@@ -166,7 +166,7 @@ def _split_by_gas(
 def plan_list(rt: Runtime, dep: Deployment, report: SyncReport) -> None:
     """Turn the list's pending changes into batches, in one transaction under the deployment row lock."""
     contract = rt.chain.whitelist(dep.address)
-    now = int(timezone.now().timestamp())
+    now = rt.chain.block("latest")[2]  # the contract judges expiry by block time, so do we
     with transaction.atomic():
         Deployment.objects.select_for_update().get(pk=dep.pk)  # one planner per list at a time
         changes, _ = pending_for_list(dep.list_key)

@@ -74,3 +74,14 @@ def test_a_removed_address_is_expected_absent(tester):
     rec = whitelist_reconcile(chain=tester.chain, deployment=tester.deployments["stakers"])
     assert rec.drift == []
     assert Change.objects.filter(status=Change.Status.CONFIRMED).count() == 2
+
+
+def test_an_approval_that_expired_before_it_was_sent_is_skipped_and_is_not_drift(tester):
+    change = request_add(valid_until=timezone.now() + dt.timedelta(seconds=90))
+    tester.chain.tester.time_travel(int(change.valid_until.timestamp()) + 10)
+    sync_until_settled(tester.rt, mine=lambda: tester.mine(1))
+    change.refresh_from_db()
+    assert change.status == Change.Status.SKIPPED and change.note == "expired before it was sent"
+    rec = whitelist_reconcile(chain=tester.chain, deployment=tester.deployments["stakers"])
+    assert rec.drift == []
+    assert tester.contract().valid_until(change.address) == 0
