@@ -71,7 +71,7 @@ def seed_operators() -> list[OperatorProfile]:
             years_experience=2 + i,
             mev_relays=["flashbots", "ultrasound"],
             ssv_operator_ids=[100 + i] if category == "ssv_operator" else [],
-            validator_cap=200,
+            validator_cap=10 if category == "solo_home" else 200,
             submitted_at=now - timedelta(days=40),
             decided_at=now - timedelta(days=30),
         )

@@ -98,16 +98,16 @@ def distribution(dimension: str, counts: Mapping[str, int]) -> Distribution:
 _PALETTE = ["#2563eb", "#16a34a", "#d97706", "#dc2626", "#7c3aed", "#0891b2", "#db2777", "#65a30d", "#475569"]
 
 
-def bar_chart_svg(dist: Distribution, *, title: str, width: int = 520) -> str:
+def bar_chart_svg(dist: Distribution, *, title: str, width: int = 440) -> str:
     """Horizontal bars, one per value, labelled with count and share; a line marks one third for clients."""
     rows = dist.rows()
-    bar_h, gap, label_w, top = 22, 6, 150, 28
+    bar_h, gap, label_w, top = 24, 6, 150, 32
     height = top + max(1, len(rows)) * (bar_h + gap) + 10
-    plot_w = width - label_w - 90
+    plot_w = width - label_w - 100
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" viewBox="0 0 {width} {height}" width="100%" '
         f'aria-label="{escape(title)}"><title>{escape(title)}</title>',
-        f'<text x="0" y="16" font-size="13" font-weight="600">{escape(title)}</text>',
+        f'<text x="0" y="18" font-size="16" font-weight="600">{escape(title)}</text>',
     ]
     if not rows:
         parts.append(f'<text x="0" y="{top + 16}" font-size="12" fill="#64748b">No validators yet.</text>')
@@ -115,9 +115,9 @@ def bar_chart_svg(dist: Distribution, *, title: str, width: int = 520) -> str:
         y = top + i * (bar_h + gap)
         w = max(1, int(plot_w * float(pct) / 100))
         colour = _PALETTE[i % len(_PALETTE)]
-        parts.append(f'<text x="0" y="{y + 15}" font-size="12">{escape(label)}</text>')
+        parts.append(f'<text x="0" y="{y + 17}" font-size="14">{escape(label)}</text>')
         parts.append(f'<rect x="{label_w}" y="{y}" width="{w}" height="{bar_h}" fill="{colour}" rx="3"/>')
-        parts.append(f'<text x="{label_w + w + 6}" y="{y + 15}" font-size="12">{count} ({pct}%)</text>')
+        parts.append(f'<text x="{label_w + w + 6}" y="{y + 17}" font-size="14">{count} ({pct}%)</text>')
     if dist.dimension in CLIENT_DIMENSIONS and rows:
         x = label_w + int(plot_w / 3)
         parts.append(
@@ -128,19 +128,19 @@ def bar_chart_svg(dist: Distribution, *, title: str, width: int = 520) -> str:
     return "".join(parts)
 
 
-def line_chart_svg(points: list[tuple[str, Decimal]], *, title: str, width: int = 520, height: int = 160) -> str:
+def line_chart_svg(points: list[tuple[str, Decimal]], *, title: str, width: int = 400, height: int = 160) -> str:
     """A score (0-100) over time; `points` are (label, value) oldest first."""
     left, right, top, bottom = 34, 10, 24, 22
     plot_w, plot_h = width - left - right, height - top - bottom
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" viewBox="0 0 {width} {height}" width="100%" '
         f'aria-label="{escape(title)}"><title>{escape(title)}</title>',
-        f'<text x="0" y="14" font-size="13" font-weight="600">{escape(title)}</text>',
+        f'<text x="0" y="15" font-size="15" font-weight="600">{escape(title)}</text>',
     ]
     for v in (0, 50, 100):
         y = top + plot_h - plot_h * v / 100
         parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" stroke="#e2e8f0"/>')
-        parts.append(f'<text x="0" y="{y + 4:.1f}" font-size="10" fill="#64748b">{v}</text>')
+        parts.append(f'<text x="0" y="{y + 4:.1f}" font-size="12" fill="#64748b">{v}</text>')
     if not points:
         parts.append(f'<text x="{left}" y="{top + plot_h / 2:.0f}" font-size="12" fill="#64748b">No scores yet.</text>')
     else:
@@ -156,9 +156,9 @@ def line_chart_svg(points: list[tuple[str, Decimal]], *, title: str, width: int 
                 f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="#2563eb">'
                 f"<title>{escape(label)}: {value}</title></circle>"
             )
-        parts.append(f'<text x="{left}" y="{height - 6}" font-size="10" fill="#64748b">{escape(points[0][0])}</text>')
+        parts.append(f'<text x="{left}" y="{height - 6}" font-size="12" fill="#64748b">{escape(points[0][0])}</text>')
         parts.append(
-            f'<text x="{width - right}" y="{height - 6}" font-size="10" fill="#64748b" text-anchor="end">'
+            f'<text x="{width - right}" y="{height - 6}" font-size="12" fill="#64748b" text-anchor="end">'
             f"{escape(points[-1][0])}</text>"
         )
     parts.append("</svg>")
