@@ -167,6 +167,11 @@ def new_private_key() -> str:
     return "0x" + bytes(Account.create().key).hex()
 
 
+def random_address() -> str:
+    """A fresh, checksummed address nobody holds the key of (tests and benchmarks)."""
+    return str(Account.create().address)
+
+
 # Values the sync engine reads --------------------------------------------------------------------------
 
 

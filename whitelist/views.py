@@ -24,7 +24,7 @@ from whitelist.chain import ChainError, Misconfigured, checksum
 from whitelist.models import Batch, ListKey, Reconciliation
 from whitelist.reconcile import DRIFT_KINDS, whitelist_reconcile
 from whitelist.safe import safe_transaction_builder_json
-from whitelist.services import batch_approve, whitelist_drift_heal, whitelist_push_now
+from whitelist.services import batch_approve, batch_cancel, whitelist_drift_heal, whitelist_push_now
 
 
 def object_capability(capability: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
@@ -109,6 +109,9 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
             and user_has_capability(request.user, Capability.WHITELIST_BOARD_APPROVE),
             "can_export": batch.status == Batch.Status.AWAITING_SAFE
             and user_has_capability(request.user, Capability.WHITELIST_MANAGE),
+            "can_cancel": batch.status
+            in (Batch.Status.AWAITING_APPROVAL, Batch.Status.AWAITING_SAFE, Batch.Status.READY)
+            and user_has_capability(request.user, Capability.WHITELIST_MANAGE),
         },
     )
 
@@ -123,6 +126,23 @@ def batch_approve_view(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, exc.message)
     else:
         messages.success(request, "Your approval is recorded.")
+    return redirect("whitelist_batch", pk=pk)
+
+
+@require_POST
+@object_capability(Capability.WHITELIST_MANAGE)
+def batch_cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = get_object_or_404(Batch, pk=pk)
+    reason = request.POST.get("reason", "").strip()[:500]
+    if not reason:
+        messages.error(request, "reason: say why the batch is cancelled.")
+        return redirect("whitelist_batch", pk=pk)
+    try:
+        batch_cancel(batch=batch, by=request.user, reason=reason)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "The batch is cancelled; its changes are marked failed.")
     return redirect("whitelist_batch", pk=pk)
 
 

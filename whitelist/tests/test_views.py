@@ -144,6 +144,7 @@ def test_an_outsider_gets_404_on_every_object_url_and_403_on_the_lists(client, c
     ]:
         assert client.get(url).status_code == 404, url
     assert client.post(reverse("whitelist_batch_approve", args=[batch.pk])).status_code == 404
+    assert client.post(reverse("whitelist_batch_cancel", args=[batch.pk]), {"reason": "x"}).status_code == 404
     for name in [
         "whitelist_overview",
         "whitelist_changes",
@@ -159,3 +160,24 @@ def test_the_staff_navigation_shows_the_whitelist_to_whitelist_staff(client, wl_
     client.force_login(wl_admin)
     html = client.get("/staff/").content.decode()
     assert reverse("whitelist_overview") in html and reverse("whitelist_dry_run") in html
+
+
+def test_a_whitelist_admin_cancels_an_unsent_batch_with_a_reason_and_its_changes_fail(
+    client, tester, wl_admin, settings
+):
+    from whitelist.config import Runtime
+
+    rt = Runtime(chain=tester.chain, chain_id=tester.chain_id, signer=tester.signer, mode="board")
+    change = request_add()
+    whitelist_sync(rt)
+    batch = Batch.objects.get()
+    client.force_login(wl_admin)
+    url = reverse("whitelist_batch_cancel", args=[batch.pk])
+    client.post(url, {"reason": ""})
+    batch.refresh_from_db()
+    assert batch.status == Batch.Status.AWAITING_APPROVAL  # no reason, no cancellation
+    client.post(url, {"reason": "Board asked to split the batch"})
+    batch.refresh_from_db()
+    change.refresh_from_db()
+    assert batch.status == Batch.Status.CANCELLED and change.status == Change.Status.FAILED
+    assert "Board asked to split the batch" in change.note
