@@ -104,7 +104,7 @@ def seed_operators() -> list[OperatorProfile]:
                 epoch_from=0,
                 epoch_to=1575,
                 score=min(Decimal(100), Decimal(score) - drift),
-                components={"demo": True},
+                components={"formula_version": "v1", "source": "demo history"},
             )
         created.append(operator)
     first = created[0]

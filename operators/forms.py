@@ -140,6 +140,17 @@ class ExitForm(forms.Form):
     reason = forms.CharField(max_length=300)
 
 
+class StaffExitForm(ExitForm):
+    """Staff ask for (requested) or impose (forced) exits; voluntary ones come from the operator."""
+
+    kind = forms.ChoiceField(
+        choices=[
+            (ExitRequest.Kind.REQUESTED, ExitRequest.Kind.REQUESTED.label),
+            (ExitRequest.Kind.FORCED, ExitRequest.Kind.FORCED.label),
+        ]
+    )
+
+
 class RewardsForm(forms.Form):
     epoch_from = forms.IntegerField(min_value=0)
     epoch_to = forms.IntegerField(min_value=0)

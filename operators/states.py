@@ -29,6 +29,17 @@ OPERATOR_EDITABLE = frozenset({S.DRAFT, S.CHANGES_REQUESTED})
 KEYS_ACCEPTED = frozenset({S.DRAFT, S.CHANGES_REQUESTED, S.APPROVED})
 
 
+# What the button that takes each step says.
+ACTION_LABELS: dict[str, str] = {
+    S.SUBMITTED: "Submit for review",
+    S.IN_REVIEW: "Start technical review",
+    S.CHANGES_REQUESTED: "Request changes",
+    S.APPROVED: "Approve",
+    S.REJECTED: "Reject",
+    S.SUSPENDED: "Suspend",
+}
+
+
 def allowed_actor(from_status: str, to_status: str) -> str | None:
     return TRANSITIONS.get((from_status, to_status))
 

@@ -353,9 +353,8 @@ def staff_operator_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
     operator = _operator(request, public_id)
     context = _detail_context(request, operator)
     context["staff"] = True
-    context["staff_actions"] = [
-        (s, OperatorProfile.Status(s).label) for s in states.next_states(operator.status, states.STAFF)
-    ]
+    context["staff_actions"] = [(s, states.ACTION_LABELS[s]) for s in states.next_states(operator.status, states.STAFF)]
+    context["exit_form"] = forms.StaffExitForm()
     context["result_choices"] = DueDiligenceItem.Result.choices
     return render(request, "operators/staff_detail.html", context)
 
@@ -403,7 +402,7 @@ def staff_operator_checklist(request: HttpRequest, public_id: Any) -> HttpRespon
 @require_POST
 def staff_operator_exit(request: HttpRequest, public_id: Any) -> HttpResponse:
     operator = _operator(request, public_id)
-    form = forms.ExitForm(request.POST)
+    form = forms.StaffExitForm(request.POST)
     if form.is_valid():
         d = form.cleaned_data
         validator = Validator.objects.filter(operator=operator, pubkey=d["validator"].strip().lower()).first()
