@@ -206,3 +206,15 @@ def test_the_same_address_in_two_applications_of_one_organisation_is_not_flagged
         application=second, by=alice, address=wallet_key.address, label="M", purpose="withdrawals"
     )
     assert again.claimed_elsewhere is False
+
+
+def test_a_hardware_wallet_signature_with_v_0_or_1_is_accepted(
+    wallet: WalletAddress, alice: Any, wallet_key: Any
+) -> None:
+    challenge = _challenge(wallet, alice)
+    raw = bytes.fromhex(sign(wallet_key, challenge.message)[2:])
+    ledger_style = "0x" + (raw[:-1] + bytes([raw[-1] - 27])).hex()
+    proven = services.wallet_proof_verify(
+        wallet=wallet, by=alice, message=challenge.message, signature=ledger_style, pasted=True
+    )
+    assert proven.verified_at is not None
