@@ -327,3 +327,20 @@ def test_png_images_are_accepted_for_identity_documents(db: Any) -> None:
     app = Application.objects.get()
     assert client.post(_step(app, "documents"), {"kind": "id_front", "file": png()}).status_code == 302
     assert app.documents.get().content_type == "image/png"
+
+
+def test_staff_without_case_access_or_without_mfa_cannot_read_documents(
+    alice: Any, make_staff: Any, auditor: Any, wallet_key: Any
+) -> None:
+    app = complete_company(alice, wallet_key)
+    document = app.documents.first()
+    assert document is not None
+    url = reverse("kyc:document", kwargs={"document_id": document.public_id})
+    assert _client(auditor).get(url).status_code == 200
+    assert _client(make_staff("whitelist_admin", email="wl@claystack.example")).get(url).status_code == 404
+    no_mfa = make_staff("reviewer", mfa=False, email="nomfa@claystack.example")
+    # A staff account without its second factor is sent to set it up before anything else.
+    response = _client(no_mfa).get(url)
+    assert response.status_code == 302
+    assert "next=" in response.url
+    assert response.get("Content-Type", "").startswith("text/html")
