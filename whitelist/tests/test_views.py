@@ -181,3 +181,34 @@ def test_a_whitelist_admin_cancels_an_unsent_batch_with_a_reason_and_its_changes
     change.refresh_from_db()
     assert batch.status == Batch.Status.CANCELLED and change.status == Change.Status.FAILED
     assert "Board asked to split the batch" in change.note
+
+
+@pytest.mark.chain
+def test_the_dry_run_and_drift_pages_read_the_configured_chain(client, anvil, wl_admin, settings):
+    from whitelist import anvil as anvil_mod
+
+    settings.WHITELIST_RPC_URL = anvil.node.url
+    settings.WHITELIST_CHAIN_ID = 31337
+    settings.WHITELIST_SIGNER_KEY = anvil_mod.DEV_KEYS[0]
+    listed = request_add()
+    sync_until_settled(anvil.rt, mine=lambda: anvil.mine(1))
+    new = request_add()
+    client.force_login(wl_admin)
+    html = client.get(reverse("whitelist_dry_run")).content.decode()
+    assert new.address in html and listed.address not in html
+    # Someone removes a listed address behind the portal's back: the drift page shows it and offers healing.
+    contract = anvil.contract()
+    chain = anvil.chain
+    tx = chain.build_tx(
+        chain_id=31337,
+        nonce=chain.nonce(anvil.signer.address),
+        to=contract.address,
+        data=contract.remove_data([listed.address], "0x" + "ee" * 32),
+        gas=200_000,
+        fees=chain.suggest_fees(),
+    )
+    chain.send_raw(anvil.signer.sign(tx).raw)
+    response = client.post(reverse("whitelist_drift"), follow=True)
+    html = response.content.decode()
+    assert "Reconciliation finished." in html
+    assert listed.address in html and "Approved but missing on chain" in html and "Heal: queue the changes" in html
