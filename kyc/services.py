@@ -727,3 +727,13 @@ def application_submit(*, application: Application, by: User) -> Application:
     pk = application.pk
     transaction.on_commit(lambda: application_submitted.send(sender=Application, application_id=pk))
     return application
+
+
+def idempotency_records_purge(*, older_than: dt.timedelta | None = None) -> int:
+    """Forget stored API answers older than KYC_IDEMPOTENCY_TTL_HOURS: a client retries within minutes, and
+    the audit trail, not this table, is the record of what happened."""
+    from kyc.models import IdempotencyRecord
+
+    age = older_than or dt.timedelta(hours=settings.KYC_IDEMPOTENCY_TTL_HOURS)
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=timezone.now() - age).delete()
+    return deleted

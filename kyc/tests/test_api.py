@@ -321,3 +321,20 @@ def test_the_openapi_schema_documents_the_onboarding_api(db: Any) -> None:
     ):
         assert path in text
     assert "Idempotency-Key" in text
+
+
+def test_old_idempotency_answers_are_forgotten_by_the_hourly_task(alice: Any) -> None:
+    import datetime as dt
+
+    import time_machine
+    from django.utils import timezone
+
+    from kyc.models import IdempotencyRecord
+    from kyc.tasks import idempotency_purge_task
+
+    client = _api(alice)
+    client.post(API, {"subject_type": "individual"}, format="json", HTTP_IDEMPOTENCY_KEY="old")
+    with time_machine.travel(timezone.now() + dt.timedelta(hours=49)):
+        client.post(API, {"subject_type": "individual"}, format="json", HTTP_IDEMPOTENCY_KEY="new")
+        assert idempotency_purge_task() == 1
+    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new"]

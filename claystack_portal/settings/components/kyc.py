@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -14,9 +15,7 @@ KYC_DOCUMENT_MAX_BYTES: int = env.int("KYC_DOCUMENT_MAX_BYTES", default=10 * 102
 # S3-compatible document storage (django-storages) is switched on by KYC_S3_BUCKET; the rest is then required.
 KYC_S3_BUCKET: str = env.str("KYC_S3_BUCKET", default="")
 if KYC_S3_BUCKET:
-    _missing = [
-        name for name in ("KYC_S3_ACCESS_KEY_ID", "KYC_S3_SECRET_ACCESS_KEY") if not os.environ.get(name)
-    ]
+    _missing = [name for name in ("KYC_S3_ACCESS_KEY_ID", "KYC_S3_SECRET_ACCESS_KEY") if not os.environ.get(name)]
     if _missing:
         raise ImproperlyConfigured(f"KYC_S3_BUCKET is set but {', '.join(_missing)} is missing.")
     KYC_DOCUMENT_STORAGE: dict[str, object] = {
@@ -46,5 +45,10 @@ KYC_WALLET_CHALLENGE_TTL_SECONDS: int = env.int("KYC_WALLET_CHALLENGE_TTL_SECOND
 KYC_ETH_RPC_URL: str = env.str("KYC_ETH_RPC_URL", default="")
 KYC_ETH_RPC_TIMEOUT_SECONDS: float = env.float("KYC_ETH_RPC_TIMEOUT_SECONDS", default=5.0)
 
+# How long an API answer is kept for replay under its Idempotency-Key.
+KYC_IDEMPOTENCY_TTL_HOURS: int = env.int("KYC_IDEMPOTENCY_TTL_HOURS", default=48)
+
 # Celery beat entries of this app, merged into CELERY_BEAT_SCHEDULE by base.py.
-BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "kyc.idempotency_purge": {"task": "kyc.idempotency_purge", "schedule": timedelta(hours=1)},
+}
