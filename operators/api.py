@@ -21,6 +21,7 @@ from operators import selectors, services
 from operators.allocation import allocate
 from operators.forms import AllocationForm
 from operators.models import OperatorProfile
+from operators.rewards import fmt
 
 
 class OperatorOutputSerializer(serializers.ModelSerializer[OperatorProfile]):
@@ -150,7 +151,7 @@ class RewardsApi(APIView):
                 "epoch_from": report.epoch_from,
                 "epoch_to": report.epoch_to,
                 "terms": {symbol: value for symbol, _, value in report.terms()},
-                "reward_eth": str(report.reward_eth),
+                "reward_eth": fmt(report.reward_eth),
                 "formula": report.formula,
             }
         )

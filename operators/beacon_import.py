@@ -163,3 +163,37 @@ def beacon_import_epoch(*, client: BeaconClient | None = None, epoch: int | None
         for operator in OperatorProfile.objects.filter(pk__in=touched_operators):
             operator_score_refresh(operator=operator, epoch_to=target)
     return run
+
+
+def beacon_import_pending(*, client: BeaconClient | None = None, max_epochs: int = 8) -> list[BeaconImportRun]:
+    """Catch up: import every epoch after the last imported one up to head - lag, oldest first, at most
+    `max_epochs` per call, stopping at the first failure (the next beat tick retries from there).
+
+    The first run on an empty history imports only the latest epoch: history before the portal knew the
+    validators is not reconstructed.
+    """
+    client = client or default_client()
+    try:
+        sync = client.syncing()
+    except BeaconError as exc:
+        return [_fail(None, str(exc))]
+    if sync.is_syncing:
+        return [
+            _fail(None, f"The beacon node is syncing ({sync.sync_distance} slots behind); its data would be stale.")
+        ]
+    latest = sync.head_slot // settings.OPERATORS_SLOTS_PER_EPOCH - settings.OPERATORS_BEACON_EPOCH_LAG
+    last_done = (
+        BeaconImportRun.objects.filter(result=BeaconImportRun.Result.OK)
+        .order_by("-epoch")
+        .values_list("epoch", flat=True)
+        .first()
+    )
+    first = latest if last_done is None else last_done + 1
+    first = max(first, latest - max_epochs + 1, 0)
+    runs = []
+    for epoch in range(first, latest + 1):
+        run = beacon_import_epoch(client=client, epoch=epoch)
+        runs.append(run)
+        if run.result != BeaconImportRun.Result.OK:
+            break
+    return runs

@@ -166,5 +166,16 @@ class RewardsForm(forms.Form):
         return data
 
 
+class CapForm(forms.Form):
+    validator_cap = forms.IntegerField(min_value=0, max_value=1_000_000)
+    reason = forms.CharField(max_length=300)
+
+
+class AdjustmentForm(forms.Form):
+    epoch = forms.IntegerField(min_value=0)
+    amount_eth = forms.DecimalField(max_digits=20, decimal_places=9, help_text="Signed: negative to deduct.")
+    reason = forms.CharField(max_length=300)
+
+
 class AllocationForm(forms.Form):
     validators = forms.IntegerField(min_value=1, max_value=100_000, initial=100)

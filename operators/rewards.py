@@ -18,6 +18,11 @@ GWEI = Decimal(1_000_000_000)
 NINE = Decimal("0.000000001")
 
 
+def fmt(value: Decimal) -> str:
+    """Plain notation: str(Decimal) would print a quantized zero as 0E-9."""
+    return format(value, "f")
+
+
 def gwei_to_eth(value: int) -> Decimal:
     return (Decimal(value) / GWEI).quantize(NINE)
 
@@ -36,19 +41,23 @@ class RewardsReport:
 
     def terms(self) -> list[tuple[str, str, str]]:
         return [
-            ("T", "Total rewards of the period", f"{self.total_eth} ETH"),
-            ("F", "Factor of the node type", str(self.factor)),
+            ("T", "Total rewards of the period", f"{fmt(self.total_eth)} ETH"),
+            ("F", "Factor of the node type", fmt(self.factor)),
             ("N", "This operator's attestations", str(self.operator_attestations)),
             ("A", "All attestations", str(self.all_attestations)),
-            ("P", "Penalties", f"{self.penalties_eth} ETH"),
-            ("O", "Other adjustments", f"{self.adjustments_eth} ETH"),
+            ("P", "Penalties", f"{fmt(self.penalties_eth)} ETH"),
+            ("O", "Other adjustments", f"{fmt(self.adjustments_eth)} ETH"),
         ]
+
+    @property
+    def reward_text(self) -> str:
+        return fmt(self.reward_eth)
 
     @property
     def formula(self) -> str:
         return (
-            f"R = {self.total_eth} x {self.factor} x {self.operator_attestations} / {self.all_attestations} "
-            f"- {self.penalties_eth} + {self.adjustments_eth} = {self.reward_eth} ETH"
+            f"R = {fmt(self.total_eth)} x {fmt(self.factor)} x {self.operator_attestations} / {self.all_attestations} "
+            f"- {fmt(self.penalties_eth)} + {fmt(self.adjustments_eth)} = {fmt(self.reward_eth)} ETH"
         )
 
 

@@ -619,6 +619,28 @@ def exit_requests_notify_overdue() -> int:
 
 
 @transaction.atomic
+def operator_cap_set(*, operator: OperatorProfile, cap: int, by: User, reason: str) -> OperatorProfile:
+    """Set how many validators the operator may run (allocation never goes above it)."""
+    if cap < 0:
+        raise ApplicationError("The cap is a number of validators, 0 or more.", code="invalid_cap")
+    if not reason.strip():
+        raise ApplicationError("Give a reason for the new cap.", code="reason_required")
+    operator = _lock(operator)
+    before = operator.validator_cap
+    operator.validator_cap = cap
+    operator.save(update_fields=["validator_cap", "updated_at"])
+    audit_record(
+        actor=by,
+        action="operator.cap_set",
+        target=operator,
+        before={"validator_cap": before},
+        after={"validator_cap": cap},
+        data={"reason": reason},
+    )
+    return operator
+
+
+@transaction.atomic
 def reward_adjustment_add(
     *, operator: OperatorProfile, epoch: int, amount_eth: Decimal, reason: str, by: User
 ) -> RewardAdjustment:

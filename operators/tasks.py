@@ -7,16 +7,16 @@ from celery import shared_task
 
 @shared_task(name="operators.beacon_import", time_limit=300, soft_time_limit=270)
 def beacon_import_task(epoch: int | None = None) -> str:
-    """Import one epoch of validator history. Failures are recorded as a failed run, never retried blindly:
-    the next beat tick tries the next epoch, and a missed epoch can be imported again by number."""
+    """Import the epochs not yet imported (or one given epoch). A failure is recorded as a failed run with its
+    reason and not retried here: the next beat tick starts again from the first missing epoch."""
     from django.conf import settings
 
-    from operators.beacon_import import beacon_import_epoch
+    from operators.beacon_import import beacon_import_epoch, beacon_import_pending
 
     if not settings.OPERATORS_BEACON_URL:
         return "off: OPERATORS_BEACON_URL is not set"
-    run = beacon_import_epoch(epoch=epoch)
-    return f"{run.result} {run.epoch}"
+    runs = [beacon_import_epoch(epoch=epoch)] if epoch is not None else beacon_import_pending()
+    return ", ".join(f"{run.result} {run.epoch}" for run in runs) or "up to date"
 
 
 @shared_task(name="operators.exits_check", time_limit=120)

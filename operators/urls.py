@@ -29,4 +29,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
         "staff/operators/<uuid:public_id>/checklist/", views.staff_operator_checklist, name="operators_staff_checklist"
     ),
     path("staff/operators/<uuid:public_id>/exits/", views.staff_operator_exit, name="operators_staff_exit"),
+    path("staff/operators/<uuid:public_id>/cap/", views.staff_operator_cap, name="operators_staff_cap"),
+    path(
+        "staff/operators/<uuid:public_id>/adjustments/",
+        views.staff_operator_adjustment,
+        name="operators_staff_adjustment",
+    ),
 ]

@@ -355,6 +355,9 @@ def staff_operator_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
     context["staff"] = True
     context["staff_actions"] = [(s, states.ACTION_LABELS[s]) for s in states.next_states(operator.status, states.STAFF)]
     context["exit_form"] = forms.StaffExitForm()
+    context["cap_form"] = forms.CapForm(initial={"validator_cap": operator.validator_cap})
+    context["adjustment_form"] = forms.AdjustmentForm(initial={"epoch": selectors.latest_imported_epoch() or 0})
+    context["adjustments"] = list(operator.reward_adjustments.select_related("by").order_by("-created_at")[:20])
     context["result_choices"] = DueDiligenceItem.Result.choices
     return render(request, "operators/staff_detail.html", context)
 
@@ -416,6 +419,44 @@ def staff_operator_exit(request: HttpRequest, public_id: Any) -> HttpResponse:
                 ),
                 "Exit recorded; the operator was notified.",
             )
+    else:
+        messages.error(request, _errors(form))
+    return redirect("operators_staff_detail", public_id=operator.public_id)
+
+
+@capability_required(Capability.OPERATOR_REVIEW)
+@require_POST
+def staff_operator_cap(request: HttpRequest, public_id: Any) -> HttpResponse:
+    operator = _operator(request, public_id)
+    form = forms.CapForm(request.POST)
+    if form.is_valid():
+        d = form.cleaned_data
+        _apply(
+            request,
+            lambda: services.operator_cap_set(
+                operator=operator, cap=d["validator_cap"], by=_user(request), reason=d["reason"]
+            ),
+            f"Cap set to {d['validator_cap']} validators.",
+        )
+    else:
+        messages.error(request, _errors(form))
+    return redirect("operators_staff_detail", public_id=operator.public_id)
+
+
+@capability_required(Capability.OPERATOR_REVIEW)
+@require_POST
+def staff_operator_adjustment(request: HttpRequest, public_id: Any) -> HttpResponse:
+    operator = _operator(request, public_id)
+    form = forms.AdjustmentForm(request.POST)
+    if form.is_valid():
+        d = form.cleaned_data
+        _apply(
+            request,
+            lambda: services.reward_adjustment_add(
+                operator=operator, epoch=d["epoch"], amount_eth=d["amount_eth"], reason=d["reason"], by=_user(request)
+            ),
+            f"Adjustment of {d['amount_eth']} ETH recorded at epoch {d['epoch']}.",
+        )
     else:
         messages.error(request, _errors(form))
     return redirect("operators_staff_detail", public_id=operator.public_id)

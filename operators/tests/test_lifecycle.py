@@ -66,6 +66,12 @@ def test_the_beat_task_is_off_without_a_beacon_node_and_imports_with_one(setting
         node.state.validators = [FakeValidator(index=1, pubkey=validator.pubkey)]
         settings.OPERATORS_BEACON_URL = node.url
         assert beacon_import_task.run() == "ok 100"
+        assert beacon_import_task.run() == "up to date"
+        node.state.head_slot += 3 * 32
+        assert beacon_import_task.run() == "ok 101, ok 102, ok 103"
+        node.state.faults["/eth/v1/beacon/rewards"] = "500"
+        node.state.head_slot += 2 * 32
+        assert beacon_import_task.run() == "failed 104"
     assert exits_check_task.run() == 0
 
 
