@@ -141,4 +141,4 @@ def seed_kyc_demo() -> list[Application]:
         _prove(app, olivia, "NodeWorks fee recipient", purpose="fee_recipient")
         services.application_submit(application=app, by=olivia)
         created.append(app)
-    return created
+    return list(Application.objects.filter(pk__in=[a.pk for a in created]).order_by("created_at"))
