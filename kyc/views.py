@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import Membership, User
@@ -344,6 +345,7 @@ def document_delete(request: HttpRequest, public_id: Any, document_id: Any) -> H
 
 
 @login_required
+@xframe_options_sameorigin
 def document_download(request: HttpRequest, document_id: Any) -> HttpResponseBase:
     """The only way to read a document: members of the application's organisation (or the individual
     applicant) and staff with CASE_VIEW. Everyone else gets a 404."""
@@ -353,8 +355,13 @@ def document_download(request: HttpRequest, document_id: Any) -> HttpResponseBas
     response = FileResponse(
         handle, content_type=document.content_type, as_attachment=not inline, filename=document.original_name
     )
-    # Uploaded files are never trusted to run anything in the portal's origin.
-    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
+    # Uploaded files are never trusted to run anything in the portal's origin. Images are sandboxed outright;
+    # a PDF is left to the browser's own viewer (a sandboxed document cannot open it). Framing is allowed from
+    # the portal itself only, so the case page can preview a document inline.
+    policy = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'"
+    if document.content_type != "application/pdf":
+        policy += "; sandbox"
+    response["Content-Security-Policy"] = policy
     response["Cache-Control"] = "private, no-store"
     return response
 

@@ -244,6 +244,9 @@ def test_members_and_case_staff_can_read_a_document_but_outsiders_get_404(
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == PDF_BYTES
     assert response["Content-Type"] == "application/pdf"
+    assert response["X-Frame-Options"] == "SAMEORIGIN"
+    assert "frame-ancestors 'self'" in response["Content-Security-Policy"]
+    assert response["Cache-Control"] == "private, no-store"
     assert _client(reviewer).get(url).status_code == 200
     assert _client(charlie).get(url).status_code == 404
 
