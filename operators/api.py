@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
@@ -93,12 +94,14 @@ class DepositDataImportApi(APIView):
 
     parser_classes = [MultiPartParser, JSONParser]
 
-    class OutputSerializer(serializers.Serializer[dict[str, object]]):
+    class DepositImportOutputSerializer(serializers.Serializer[dict[str, object]]):
         keys = serializers.IntegerField()
         sha256 = serializers.CharField()
         network = serializers.CharField()
 
-    @extend_schema(request=None, responses={201: OutputSerializer}, summary="Import validator keys from deposit data")
+    @extend_schema(
+        request=None, responses={201: DepositImportOutputSerializer}, summary="Import validator keys from deposit data"
+    )
     def post(self, request: Request, public_id: Any) -> Response:
         operator = selectors.operator_get_for_user(user=request.user, public_id=public_id)
         if request.content_type.startswith("multipart/"):
@@ -114,7 +117,9 @@ class DepositDataImportApi(APIView):
             raw, name = request.body, "request-body.json"
         record = services.validators_import_deposit_data(operator=operator, by=request.user, filename=name, raw=raw)  # type: ignore[arg-type]
         return Response(
-            self.OutputSerializer({"keys": record.keys, "sha256": record.sha256, "network": record.network}).data,
+            self.DepositImportOutputSerializer(
+                {"keys": record.keys, "sha256": record.sha256, "network": record.network}
+            ).data,
             status=status.HTTP_201_CREATED,
         )
 
@@ -136,6 +141,7 @@ class RewardsApi(APIView):
             OpenApiParameter("epoch_to", int, required=True),
             OpenApiParameter("total_eth", str, required=False),
         ],
+        responses=OpenApiTypes.OBJECT,
         summary="R = T x F x N / A - P + O for an epoch range, every term shown",
     )
     def get(self, request: Request, public_id: Any) -> Response:
@@ -163,7 +169,7 @@ class DiversityApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list[type] = []
 
-    @extend_schema(summary="Validator-set diversity (public)")
+    @extend_schema(responses=OpenApiTypes.OBJECT, summary="Validator-set diversity (public)")
     def get(self, request: Request) -> Response:
         distributions = selectors.diversity_distributions()
         return Response(
@@ -195,7 +201,11 @@ class DiversityApi(APIView):
 class AllocationApi(APIView):
     permission_classes = [HasCapability.for_(Capability.OPERATOR_REVIEW)]
 
-    @extend_schema(parameters=[OpenApiParameter("validators", int, required=True)], summary="Allocation recommendation")
+    @extend_schema(
+        parameters=[OpenApiParameter("validators", int, required=True)],
+        responses=OpenApiTypes.OBJECT,
+        summary="Allocation recommendation",
+    )
     def get(self, request: Request) -> Response:
         form = AllocationForm(request.query_params)
         if not form.is_valid():

@@ -57,6 +57,14 @@ def test_staff_pages_need_the_operator_review_capability(client, alice, auditor,
         assert client.get(reverse("operators_staff_list")).status_code == 403
         assert client.get(reverse("operators_staff_detail", args=[alice_operator.public_id])).status_code == 403
         assert client.get("/api/v1/operators/allocation/?validators=5").status_code == 403
+        for name in (
+            "operators_staff_transition",
+            "operators_staff_checklist",
+            "operators_staff_exit",
+            "operators_staff_cap",
+            "operators_staff_adjustment",
+        ):
+            assert client.post(reverse(name, args=[alice_operator.public_id])).status_code == 403
 
 
 def test_list_pages_and_apis_keep_a_bounded_number_of_queries(client, alice, reviewer, django_assert_max_num_queries):
