@@ -196,4 +196,6 @@ def beacon_import_pending(*, client: BeaconClient | None = None, max_epochs: int
         runs.append(run)
         if run.result != BeaconImportRun.Result.OK:
             break
+    if runs and runs[-1].result == BeaconImportRun.Result.OK:
+        ValidatorEpoch.objects.filter(epoch__lt=latest - settings.OPERATORS_HISTORY_RETENTION_EPOCHS).delete()
     return runs

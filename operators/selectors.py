@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter, defaultdict
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -174,7 +175,8 @@ def public_operator_performance() -> list[dict[str, Any]]:
     """Each approved operator's score history (public: name, category, country, scores; no personal data)."""
     operators = _approved_with_counts()
     history: dict[int, list[OperatorScore]] = defaultdict(list)
-    for s in OperatorScore.objects.filter(operator__in=operators).order_by("created_at", "id"):
+    since = timezone.now() - timedelta(days=30)
+    for s in OperatorScore.objects.filter(operator__in=operators, created_at__gte=since).order_by("created_at", "id"):
         history[s.operator_id].append(s)
     return [
         {

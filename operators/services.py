@@ -665,6 +665,23 @@ def operator_score_refresh(*, operator: OperatorProfile, epoch_to: int | None = 
     end = epoch_to if epoch_to is not None else latest_imported_epoch() or 0
     start = max(0, end - settings.OPERATORS_SCORE_WINDOW_EPOCHS + 1)
     breakdown = compute_score(performance_inputs(operator=operator, epoch_from=start, epoch_to=end))
+    # One history point per OPERATORS_SCORE_SNAPSHOT_SECONDS: within it the newest point is brought up to date,
+    # so the chart grows by a few points a day, not one per epoch.
+    recent = (
+        OperatorScore.objects.select_for_update()
+        .filter(
+            operator=operator,
+            formula_version=breakdown.formula_version,
+            created_at__gte=timezone.now() - timedelta(seconds=settings.OPERATORS_SCORE_SNAPSHOT_SECONDS),
+        )
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if recent is not None:
+        recent.epoch_from, recent.epoch_to, recent.score = start, end, breakdown.score
+        recent.components = breakdown.as_json()
+        recent.save(update_fields=["epoch_from", "epoch_to", "score", "components", "updated_at"])
+        return recent
     return OperatorScore.objects.create(
         operator=operator,
         formula_version=breakdown.formula_version,

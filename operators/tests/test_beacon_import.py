@@ -126,3 +126,24 @@ def test_a_slashing_and_an_exit_seen_on_chain_are_recorded(node, operator_with_t
     assert v2.beacon_status == "exiting" and v2.exit_epoch == 105
     score = OperatorScore.objects.get(operator=operator)
     assert score.components["slashings"] == 1 and score.components["exit_timeliness"] == "1.0000"
+
+
+def test_score_history_gains_a_point_per_snapshot_period_not_per_epoch(node, operator_with_two_validators, settings):
+    operator, _, _ = operator_with_two_validators
+    beacon_import_epoch(client=client(node), epoch=99)
+    beacon_import_epoch(client=client(node), epoch=100)
+    assert OperatorScore.objects.filter(operator=operator).count() == 1
+    assert OperatorScore.objects.get(operator=operator).epoch_to == 100
+    settings.OPERATORS_SCORE_SNAPSHOT_SECONDS = 0
+    beacon_import_epoch(client=client(node), epoch=101)
+    assert OperatorScore.objects.filter(operator=operator).count() == 2
+
+
+def test_history_older_than_the_retention_is_pruned_after_a_catch_up(node, operator_with_two_validators, settings):
+    from operators.beacon_import import beacon_import_pending
+
+    settings.OPERATORS_HISTORY_RETENTION_EPOCHS = 1
+    beacon_import_epoch(client=client(node), epoch=97)
+    runs = beacon_import_pending(client=client(node))
+    assert [r.epoch for r in runs] == [98, 99, 100]
+    assert sorted(set(ValidatorEpoch.objects.values_list("epoch", flat=True))) == [99, 100]

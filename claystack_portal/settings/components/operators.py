@@ -46,6 +46,10 @@ OPERATORS_SLOTS_PER_EPOCH = env.int("OPERATORS_SLOTS_PER_EPOCH", default=32)
 # Performance score: the window (in epochs) the score is computed over. The formula itself is versioned in
 # operators/performance.py; its weights are part of the version, not a setting, so a score always means the same.
 OPERATORS_SCORE_WINDOW_EPOCHS = env.int("OPERATORS_SCORE_WINDOW_EPOCHS", default=225 * 7)  # about a week
+# A new point of score history at most this often (the newest point is updated in between).
+OPERATORS_SCORE_SNAPSHOT_SECONDS = env.int("OPERATORS_SCORE_SNAPSHOT_SECONDS", default=6 * 3600)
+# Per-validator epoch history older than this many epochs is deleted after each import (about 400 days).
+OPERATORS_HISTORY_RETENTION_EPOCHS = env.int("OPERATORS_HISTORY_RETENTION_EPOCHS", default=225 * 400)
 
 # Bond (ETH). bond = base[category] + per_validator[category] x validators x multiplier(score), where the
 # multiplier falls linearly from `max_multiplier` at score 0 to 1 at `score_for_no_surcharge` and above.
