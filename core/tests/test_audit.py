@@ -106,6 +106,7 @@ class TestImmutability:
             cursor.execute("UPDATE core_auditevent SET action = 'test.forged'")
         assert AuditEvent.objects.get().action == "test.event_1"
 
+    @pytest.mark.postgres
     def test_a_database_trigger_rejects_raw_delete(self) -> None:
         _chain(1)
         with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
