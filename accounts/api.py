@@ -27,16 +27,17 @@ class OrganisationOutputSerializer(serializers.ModelSerializer[Organisation]):
         return roles.get(obj.pk)
 
 
-class MeApi(APIView):
-    class OutputSerializer(serializers.Serializer[dict[str, object]]):
-        id = serializers.UUIDField()
-        email = serializers.EmailField()
-        full_name = serializers.CharField()
-        staff_roles = serializers.ListField(child=serializers.CharField())
-        mfa_enabled = serializers.BooleanField()
-        organisations = OrganisationOutputSerializer(many=True)
+class MeOutputSerializer(serializers.Serializer[dict[str, object]]):
+    id = serializers.UUIDField()
+    email = serializers.EmailField()
+    full_name = serializers.CharField()
+    staff_roles = serializers.ListField(child=serializers.CharField())
+    mfa_enabled = serializers.BooleanField()
+    organisations = OrganisationOutputSerializer(many=True)
 
-    @extend_schema(responses=OutputSerializer, summary="The signed-in user, their roles and organisations")
+
+class MeApi(APIView):
+    @extend_schema(responses=MeOutputSerializer, summary="The signed-in user, their roles and organisations")
     def get(self, request: Request) -> Response:
         user = request.user
         orgs = list(organisation_list_for_user(user=user))  # type: ignore[arg-type]
@@ -49,7 +50,7 @@ class MeApi(APIView):
             "mfa_enabled": user_has_mfa(user),
             "organisations": orgs,
         }
-        return Response(self.OutputSerializer(data, context={"my_roles": my_roles}).data)
+        return Response(MeOutputSerializer(data, context={"my_roles": my_roles}).data)
 
 
 class OrganisationListApi(ListAPIView[Organisation]):
