@@ -63,6 +63,11 @@ def beacon_import_epoch(*, client: BeaconClient | None = None, epoch: int | None
             raise BeaconSyncing(
                 f"The beacon node is syncing ({sync.sync_distance} slots behind); its data would be stale."
             )
+        if sync.is_optimistic or sync.el_offline:
+            raise BeaconError(
+                "The beacon node's execution client is offline or the head is optimistic (not verified); "
+                "nothing is imported until it is."
+            )
         head_epoch = sync.head_slot // spe
         target = epoch if epoch is not None else head_epoch - settings.OPERATORS_BEACON_EPOCH_LAG
         if target < 0 or target > head_epoch:

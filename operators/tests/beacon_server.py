@@ -35,6 +35,7 @@ class FakeValidator:
 class BeaconState:
     head_slot: int = 32 * 102 + 5
     is_syncing: bool = False
+    el_offline: bool = False
     validators: list[FakeValidator] = field(default_factory=list)
     duties: list[tuple[int, int]] = field(default_factory=list)  # (validator index, slot)
     blocks: dict[int, int] = field(default_factory=dict)  # slot -> proposer index
@@ -86,7 +87,7 @@ class _Handler(BaseHTTPRequestHandler):
                         "sync_distance": str(distance),
                         "is_syncing": s.is_syncing,
                         "is_optimistic": False,
-                        "el_offline": False,
+                        "el_offline": s.el_offline,
                     }
                 },
             )

@@ -147,3 +147,10 @@ def test_history_older_than_the_retention_is_pruned_after_a_catch_up(node, opera
     runs = beacon_import_pending(client=client(node))
     assert [r.epoch for r in runs] == [98, 99, 100]
     assert sorted(set(ValidatorEpoch.objects.values_list("epoch", flat=True))) == [99, 100]
+
+
+def test_a_node_whose_execution_client_is_offline_is_refused(node, operator_with_two_validators):
+    node.state.el_offline = True
+    run = beacon_import_epoch(client=client(node))
+    assert run.result == "failed" and "execution client is offline" in run.reason
+    assert ValidatorEpoch.objects.count() == 0

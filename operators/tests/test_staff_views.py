@@ -78,3 +78,11 @@ def test_the_rewards_api_refuses_a_reversed_range_naming_the_field(client, alice
     assert response.status_code == 400 and "epoch_to" in response.json()
     ok = client.get(f"/api/v1/operators/{operator.public_id}/rewards/?epoch_from=0&epoch_to=9&total_eth=2").json()
     assert ok["terms"]["T"] == "2.000000000 ETH" and ok["reward_eth"] == "0.000000000"
+
+
+def test_an_allocation_request_without_a_sensible_count_is_refused(client, reviewer):
+    client.force_login(reviewer)
+    response = client.get("/api/v1/operators/allocation/?validators=0")
+    assert response.status_code == 400 and "validators" in response.json()
+    page = client.get(reverse("operators_staff_allocation") + "?validators=abc")
+    assert page.status_code == 200 and "Enter a whole number" in page.content.decode()
