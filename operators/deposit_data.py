@@ -35,6 +35,8 @@ REQUIRED_FIELDS = (
 
 @dataclass(frozen=True)
 class DepositEntry:
+    position: int
+    line: int
     pubkey: str  # 0x + 96 hex, lower case
     withdrawal_credentials: str  # 0x + 64 hex
     withdrawal_address: str | None
@@ -252,6 +254,8 @@ def parse_deposit_file(
         assert credentials is not None and amount is not None  # noqa: S101 - guaranteed by the checks above
         result.entries.append(
             DepositEntry(
+                position=position,
+                line=line,
                 pubkey=pubkey,
                 withdrawal_credentials="0x" + credentials.hex(),
                 withdrawal_address=withdrawal_address,

@@ -46,6 +46,7 @@ class OperatorProfileForm(forms.ModelForm[OperatorProfile]):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["hosting_provider"].required = False
         if self.instance.pk:
             for name in ("mev_relays", "other_networks", "ssv_operator_ids"):
                 self.initial[name] = ", ".join(str(x) for x in getattr(self.instance, name) or [])
@@ -71,7 +72,11 @@ class OperatorProfileForm(forms.ModelForm[OperatorProfile]):
         if data.get("category") == "ssv_operator" and not data.get("ssv_operator_ids"):
             self.add_error("ssv_operator_ids", "An SSV operator gives its SSV operator ids.")
         if data.get("hosting_type") == "home":
-            data["hosting_provider"] = data.get("hosting_provider") or "home"
+            data["hosting_provider"] = "home"
+        elif not (data.get("hosting_provider") or "").strip():
+            self.add_error(
+                "hosting_provider", "Name the cloud provider or data centre (e.g. AWS, Hetzner, Equinix FR5)."
+            )
         return data
 
     def profile_fields(self) -> dict[str, Any]:

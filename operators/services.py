@@ -383,12 +383,15 @@ def validators_import_deposit_data(
     keys = [e.pubkey for e in parsed.entries]
     taken = dict(Validator.objects.filter(pubkey__in=keys).values_list("pubkey", "operator_id"))
     if taken:
-        for position, entry in enumerate(parsed.entries, start=1):
+        for entry in parsed.entries:
             if entry.pubkey in taken:
                 owner = "this operator" if taken[entry.pubkey] == operator.pk else "another operator"
                 problems.append(
-                    EntryProblem(position, 0, "pubkey", f"{entry.pubkey[:14]}… is already registered by {owner}.")
+                    EntryProblem(
+                        entry.position, entry.line, "pubkey", f"{entry.pubkey[:14]}… is already registered by {owner}."
+                    )
                 )
+        problems.sort(key=lambda p: p.entry)
     if problems or not parsed.entries:
         raise DepositDataRefused(problems)
     fee_recipient = (

@@ -156,7 +156,9 @@ def test_a_key_repeated_in_the_file_or_registered_elsewhere_is_refused(alice, al
         )
     messages = [str(p) for p in refused.value.problems]
     assert any("appears again: entry 1 has the same key" in m for m in messages)
-    assert any("already registered by another operator" in m for m in messages)
+    assert "Entry 3 (line 24), pubkey: 0x" in " ".join(messages) and any(
+        "already registered by another operator" in m for m in messages
+    )
     assert Validator.objects.filter(operator=alice_operator).count() == 0
 
 

@@ -182,3 +182,11 @@ def test_an_operator_with_an_unassessed_checklist_cannot_be_approved(alice, revi
 
     blockers = operator_approval_blockers(operator=alice_operator)
     assert any(b.startswith("Checklist items not passed: Execution and consensus clients") for b in blockers)
+
+
+def test_a_cloud_operator_must_name_its_provider_and_a_home_one_need_not(client, alice):
+    client.force_login(alice)
+    client.post(reverse("operators_create"), PROFILE | {"hosting_type": "cloud", "hosting_provider": ""})
+    assert not OperatorProfile.objects.exists()
+    client.post(reverse("operators_create"), PROFILE | {"hosting_type": "home", "hosting_provider": ""})
+    assert OperatorProfile.objects.get().hosting_provider == "home"
