@@ -2,5 +2,7 @@
 
 from __future__ import annotations
 
-STAFF_NAV: list[tuple[str, str, str]] = []
+from accounts.roles import Capability
+
+STAFF_NAV: list[tuple[str, str, str]] = [("Sanctions lists", "screening_staff_lists", Capability.CASE_VIEW)]
 APPLICANT_NAV: list[tuple[str, str]] = []

@@ -1,8 +1,106 @@
-"""Settings of the `screening` app, read from the environment. Imported by base.py; owned by the app."""
+"""Settings of the `screening` app, read from the environment. Imported by base.py; owned by the app.
+
+Every vendor is off until its variables are set; a vendor chosen for a check kind but missing a variable
+stops start-up with a message naming it.
+"""
 
 from __future__ import annotations
 
-from claystack_portal.env import env  # noqa: F401
+from celery.schedules import crontab
+
+from claystack_portal.env import env, require
+
+# Which provider screens each check kind: embedded (offline lists), sumsub, chainalysis, yente, gleif.
+SCREENING_PROVIDERS: dict[str, str] = {
+    "identity": env.str("SCREENING_PROVIDER_IDENTITY", default=""),
+    "name": env.str("SCREENING_PROVIDER_NAME", default="embedded"),
+    "wallet": env.str("SCREENING_PROVIDER_WALLET", default="embedded"),
+    "company": env.str("SCREENING_PROVIDER_COMPANY", default=""),
+}
+
+# Embedded matcher: a hit at or above MATCH is a match, at or above REVIEW a possible match.
+SCREENING_MATCH_THRESHOLD = env.float("SCREENING_MATCH_THRESHOLD", default=0.9)
+SCREENING_REVIEW_THRESHOLD = env.float("SCREENING_REVIEW_THRESHOLD", default=0.75)
+
+# A list version older than this raises a staleness alert on the staff screening page.
+SCREENING_LIST_MAX_AGE_HOURS = env.int("SCREENING_LIST_MAX_AGE_HOURS", default=48)
+
+# Official download locations (sanctions_download). Override per deployment or for a mirror.
+SCREENING_LIST_URLS: dict[str, dict[str, str]] = {
+    "ofac": {
+        "sdn": env.str("SCREENING_OFAC_SDN_URL", default="https://www.treasury.gov/ofac/downloads/sdn.csv"),
+        "alt": env.str("SCREENING_OFAC_ALT_URL", default="https://www.treasury.gov/ofac/downloads/alt.csv"),
+        "add": env.str("SCREENING_OFAC_ADD_URL", default="https://www.treasury.gov/ofac/downloads/add.csv"),
+        "comments": env.str(
+            "SCREENING_OFAC_COMMENTS_URL", default="https://www.treasury.gov/ofac/downloads/sdn_comments.csv"
+        ),
+    },
+    "ofac-cons": {
+        "sdn": env.str(
+            "SCREENING_OFAC_CONS_PRIM_URL", default="https://www.treasury.gov/ofac/downloads/consolidated/cons_prim.csv"
+        ),
+        "alt": env.str(
+            "SCREENING_OFAC_CONS_ALT_URL", default="https://www.treasury.gov/ofac/downloads/consolidated/cons_alt.csv"
+        ),
+        "add": env.str(
+            "SCREENING_OFAC_CONS_ADD_URL", default="https://www.treasury.gov/ofac/downloads/consolidated/cons_add.csv"
+        ),
+        "comments": env.str(
+            "SCREENING_OFAC_CONS_COMMENTS_URL",
+            default="https://www.treasury.gov/ofac/downloads/consolidated/cons_comments.csv",
+        ),
+    },
+    "un": {"file": env.str("SCREENING_UN_URL", default="https://scsanctions.un.org/resources/xml/en/consolidated.xml")},
+    "uk": {"file": env.str("SCREENING_UK_URL", default="")},
+    "address-list": {"file": env.str("SCREENING_ADDRESS_LIST_URL", default="")},
+}
+# The beat job downloads the official files only where the machine may reach them.
+SCREENING_AUTO_DOWNLOAD = env.bool("SCREENING_AUTO_DOWNLOAD", default=False)
+SCREENING_DOWNLOAD_TIMEOUT = env.float("SCREENING_DOWNLOAD_TIMEOUT", default=60.0)
+
+# HTTP vendors: every call has a timeout and a bounded retry budget.
+SCREENING_HTTP_TIMEOUT = env.float("SCREENING_HTTP_TIMEOUT", default=10.0)
+SCREENING_HTTP_ATTEMPTS = env.int("SCREENING_HTTP_ATTEMPTS", default=3)
+SCREENING_HTTP_BACKOFF = env.float("SCREENING_HTTP_BACKOFF", default=0.5)
+
+SUMSUB_BASE_URL = env.str("SUMSUB_BASE_URL", default="https://api.sumsub.com")
+SUMSUB_APP_TOKEN = env.str("SUMSUB_APP_TOKEN", default="")
+SUMSUB_SECRET_KEY = env.str("SUMSUB_SECRET_KEY", default="")
+SUMSUB_LEVEL_NAME = env.str("SUMSUB_LEVEL_NAME", default="basic-kyc-level")
+SUMSUB_WEBHOOK_SECRET = env.str("SUMSUB_WEBHOOK_SECRET", default="")
+
+CHAINALYSIS_BASE_URL = env.str("CHAINALYSIS_BASE_URL", default="https://public.chainalysis.com")
+CHAINALYSIS_API_KEY = env.str("CHAINALYSIS_API_KEY", default="")
+
+YENTE_BASE_URL = env.str("YENTE_BASE_URL", default="")
+YENTE_DATASET = env.str("YENTE_DATASET", default="default")
+YENTE_API_KEY = env.str("YENTE_API_KEY", default="")
+
+GLEIF_BASE_URL = env.str("GLEIF_BASE_URL", default="https://api.gleif.org/api/v1")
+
+# A vendor chosen but half-configured stops start-up here, naming the variable.
+_REQUIRED_BY_PROVIDER = {
+    "sumsub": ("SUMSUB_APP_TOKEN", "SUMSUB_SECRET_KEY", "SUMSUB_WEBHOOK_SECRET"),
+    "chainalysis": ("CHAINALYSIS_API_KEY",),
+    "yente": ("YENTE_BASE_URL",),
+}
+for _provider in set(SCREENING_PROVIDERS.values()):
+    for _variable in _REQUIRED_BY_PROVIDER.get(_provider, ()):
+        require(_variable, hint=f"The {_provider} screening provider is selected by a SCREENING_PROVIDER_* variable.")
+
+# Monitoring hooks, dotted paths set by the caller (kyc): a callable returning the subjects to re-screen
+# (iterable of screening.services.MonitoredSubject) and one receiving the ids of checks with new hits.
+SCREENING_MONITORING_SUBJECTS = env.str("SCREENING_MONITORING_SUBJECTS", default="")
+SCREENING_MONITORING_ALERT = env.str("SCREENING_MONITORING_ALERT", default="")
 
 # Celery beat entries of this app, merged into CELERY_BEAT_SCHEDULE by base.py.
-BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "screening-download-lists": {
+        "task": "screening.lists_refresh",
+        "schedule": crontab(minute=15, hour="*/6"),
+    },
+    "screening-monitoring": {
+        "task": "screening.monitoring_scheduled",
+        "schedule": crontab(minute=40, hour=3),
+    },
+}

@@ -1,0 +1,429 @@
+"""Parsers for sanctions lists as their publishers ship them. Pure: files in, `ParsedList` out, or
+`ListFormatError` naming the file, the line and what was wrong. The service `list_import` stores the result.
+
+Formats:
+- OFAC `sdn.csv` / `cons_prim.csv` (12 columns, no header, `-0- ` for empty, ends with a \\x1a byte), `alt.csv`
+  (ent_num, alt_num, type, name, remarks), `add.csv` (ent_num, add_num, address, city, country, remarks),
+  `sdn_comments.csv` (ent_num, overflow of the remarks column). Entity ids `OFAC:<ent_num>`.
+- UN consolidated XML (INDIVIDUALS/INDIVIDUAL, ENTITIES/ENTITY). Entity ids `UN:<REFERENCE_NUMBER>`.
+- UK sanctions list: the official CSV (a "Report Date" line, then a header with `Unique ID`, `Name 6`,
+  `Name 1`..`Name 5`, `Name type`, ...) or a directory in the reshaped form (`subjects.csv`, `subject_names.csv`,
+  `subject_dobs.csv`). Entity ids `UK:<unique id>`.
+- Generic CSV (documented in screening/README.md): `entity_id, name, schema, aliases, birth_dates,
+  nationalities, programs`, list columns separated by `;`.
+- Address list: a CSV with an `address` column (optional `status`, `entity_id`, `entity_name`, `ticker`) or one
+  address per line.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from defusedxml import ElementTree  # type: ignore[import-untyped]
+
+from screening.addresses import normalise_address
+
+OFAC_EMPTY = "-0-"
+EOF_MARKER = "\x1a"
+_DIGITAL_CURRENCY = re.compile(r"Digital Currency Address - ([A-Z0-9]+)\s+([^\s;,]+)")
+_DOB = re.compile(r"DOB ([^;]+?)(?:;|$)")
+_NATIONALITY = re.compile(r"(?:nationality|Nationality) ([^;]+?)(?:;|$)")
+_AKA = re.compile(r"[af]\.k\.a\. '([^']+)'")
+
+
+class ListFormatError(Exception):
+    """A file that is not in the expected format, corrupt or truncated. Nothing is imported."""
+
+
+@dataclass
+class EntityRecord:
+    entity_id: str
+    schema: str
+    name: str
+    aliases: list[str] = field(default_factory=list)
+    birth_dates: list[str] = field(default_factory=list)
+    nationalities: list[str] = field(default_factory=list)
+    programs: list[str] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def fingerprint(self) -> str:
+        """SHA-256 of the canonical record: any change of name, alias, date, country or programme shows."""
+        canonical = json.dumps(
+            {
+                "schema": self.schema,
+                "name": self.name,
+                "aliases": sorted(set(self.aliases)),
+                "birth_dates": sorted(set(self.birth_dates)),
+                "nationalities": sorted(set(self.nationalities)),
+                "programs": sorted(set(self.programs)),
+                "data": self.data,
+            },
+            sort_keys=True,
+            ensure_ascii=False,
+        )
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass
+class AddressRecord:
+    address: str
+    as_published: str
+    ticker: str = ""
+    entity_id: str = ""
+    entity_name: str = ""
+    delisted: bool = False
+
+
+@dataclass
+class ParsedList:
+    entities: dict[str, EntityRecord] = field(default_factory=dict)
+    addresses: list[AddressRecord] = field(default_factory=list)
+    warnings: dict[str, int] = field(default_factory=dict)
+
+    def warn(self, key: str) -> None:
+        self.warnings[key] = self.warnings.get(key, 0) + 1
+
+
+def _read_text(path: Path) -> str:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ListFormatError(f"{path.name}: cannot be read ({exc.strerror}).") from exc
+    if not raw.strip():
+        raise ListFormatError(f"{path.name}: the file is empty.")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        # OFAC has shipped Windows-1252 files; anything that decodes neither way is corrupt.
+        try:
+            return raw.decode("cp1252")
+        except UnicodeDecodeError as exc:
+            raise ListFormatError(f"{path.name}: not UTF-8 or Windows-1252 text (byte {exc.start}).") from exc
+
+
+def _ofac_value(value: str) -> str:
+    value = value.strip()
+    return "" if value == OFAC_EMPTY else value
+
+
+def _ofac_rows(path: Path, *, columns: int, require_eof_marker: bool) -> list[list[str]]:
+    """Rows of an OFAC CSV, checked for shape. OFAC ends each file with \\x1a: a missing marker means the
+    download was cut short, which is the truncation a row count cannot show."""
+    text = _read_text(path)
+    stripped = text.rstrip("\r\n")
+    if stripped.endswith(EOF_MARKER):
+        text = stripped[: -len(EOF_MARKER)]
+    elif require_eof_marker:
+        raise ListFormatError(
+            f"{path.name}: truncated: OFAC files end with the \\x1a end-of-file byte and this one does not."
+        )
+    rows: list[list[str]] = []
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        for row in reader:
+            if not row or (len(row) == 1 and not row[0].strip()):
+                continue
+            if len(row) != columns:
+                raise ListFormatError(
+                    f"{path.name} line {reader.line_num}: expected {columns} columns, found {len(row)} "
+                    "(corrupt or truncated file)."
+                )
+            if not row[0].strip().isdigit():
+                raise ListFormatError(
+                    f"{path.name} line {reader.line_num}: the first column must be the numeric ent_num, "
+                    f"found {row[0][:30]!r}."
+                )
+            rows.append(row)
+    except csv.Error as exc:
+        raise ListFormatError(f"{path.name} line {reader.line_num}: {exc} (corrupt or truncated file).") from exc
+    if not rows:
+        raise ListFormatError(f"{path.name}: no rows.")
+    return rows
+
+
+_OFAC_SCHEMA = {"individual": "Person", "vessel": "Vessel", "aircraft": "Airplane", "": "Organization"}
+
+
+def _remarks_facts(entity: EntityRecord, parsed: ParsedList, remarks: str) -> None:
+    for dob in _DOB.findall(remarks):
+        entity.birth_dates.append(dob.strip())
+    for nationality in _NATIONALITY.findall(remarks):
+        entity.nationalities.append(nationality.strip().rstrip("."))
+    for alias in _AKA.findall(remarks):
+        if alias not in entity.aliases:
+            entity.aliases.append(alias)
+    for ticker, address in _DIGITAL_CURRENCY.findall(remarks):
+        address = address.rstrip(".")
+        parsed.addresses.append(
+            AddressRecord(
+                address=normalise_address(address),
+                as_published=address,
+                ticker=ticker,
+                entity_id=entity.entity_id,
+                entity_name=entity.name,
+            )
+        )
+
+
+def parse_ofac(
+    *,
+    sdn: Path,
+    alt: Path | None = None,
+    add: Path | None = None,
+    comments: Path | None = None,
+    require_eof_marker: bool = True,
+) -> ParsedList:
+    parsed = ParsedList()
+    remarks_by_id: dict[str, str] = {}
+    for row in _ofac_rows(sdn, columns=12, require_eof_marker=require_eof_marker):
+        ent_num = row[0].strip()
+        name = _ofac_value(row[1])
+        if not name:
+            raise ListFormatError(f"{sdn.name}: entry {ent_num} has no name.")
+        sdn_type = _ofac_value(row[2]).lower()
+        entity = EntityRecord(
+            entity_id=f"OFAC:{ent_num}",
+            schema=_OFAC_SCHEMA.get(sdn_type, "Organization"),
+            name=name,
+            programs=[p.strip() for p in _ofac_value(row[3]).split(";") if p.strip()],
+            data={k: v for k, v in {"title": _ofac_value(row[4]), "vessel_flag": _ofac_value(row[9])}.items() if v},
+        )
+        parsed.entities[entity.entity_id] = entity
+        remarks_by_id[entity.entity_id] = _ofac_value(row[11])
+    if comments is not None:
+        for row in _ofac_rows(comments, columns=2, require_eof_marker=require_eof_marker):
+            key = f"OFAC:{row[0].strip()}"
+            if key in remarks_by_id:
+                remarks_by_id[key] += _ofac_value(row[1])
+            else:
+                parsed.warn("comments_for_unknown_entity")
+    for key, remarks in remarks_by_id.items():
+        _remarks_facts(parsed.entities[key], parsed, remarks)
+        if remarks:
+            parsed.entities[key].data["remarks"] = remarks
+    if alt is not None:
+        for row in _ofac_rows(alt, columns=5, require_eof_marker=require_eof_marker):
+            key = f"OFAC:{row[0].strip()}"
+            known = parsed.entities.get(key)
+            alias = _ofac_value(row[3])
+            if known is None:
+                # Published alias files can be newer than the primary file (see data README): tolerated, counted.
+                parsed.warn("aliases_for_unknown_entity")
+            elif alias and alias not in known.aliases:
+                known.aliases.append(alias)
+    if add is not None:
+        for row in _ofac_rows(add, columns=6, require_eof_marker=require_eof_marker):
+            key = f"OFAC:{row[0].strip()}"
+            target = parsed.entities.get(key)
+            if target is None:
+                parsed.warn("addresses_for_unknown_entity")
+                continue
+            country = _ofac_value(row[4])
+            if country:
+                countries = target.data.setdefault("address_countries", [])
+                if country not in countries:
+                    countries.append(country)
+    return parsed
+
+
+def _xml_text(node: Any, path: str) -> str:
+    found = node.find(path)
+    return (found.text or "").strip() if found is not None and found.text else ""
+
+
+def parse_un(path: Path) -> ParsedList:
+    text = _read_text(path)
+    try:
+        root = ElementTree.fromstring(text.encode("utf-8"))
+    except ElementTree.ParseError as exc:
+        raise ListFormatError(f"{path.name}: not well-formed XML ({exc}); corrupt or truncated file.") from exc
+    if root.tag != "CONSOLIDATED_LIST":
+        raise ListFormatError(f"{path.name}: the root element must be CONSOLIDATED_LIST, found {root.tag}.")
+    parsed = ParsedList()
+    for kind, schema in (("INDIVIDUAL", "Person"), ("ENTITY", "Organization")):
+        for node in root.iter(kind):
+            ref = _xml_text(node, "REFERENCE_NUMBER")
+            if not ref:
+                raise ListFormatError(f"{path.name}: an {kind} (DATAID {_xml_text(node, 'DATAID')}) has no reference.")
+            parts = [_xml_text(node, tag) for tag in ("FIRST_NAME", "SECOND_NAME", "THIRD_NAME", "FOURTH_NAME")]
+            name = " ".join(p for p in parts if p)
+            entity = EntityRecord(entity_id=f"UN:{ref}", schema=schema, name=name)
+            original = _xml_text(node, "NAME_ORIGINAL_SCRIPT")
+            if original:
+                entity.aliases.append(original)
+            for alias in node.iter(f"{kind}_ALIAS"):
+                alias_name = _xml_text(alias, "ALIAS_NAME")
+                if alias_name and alias_name not in entity.aliases:
+                    entity.aliases.append(alias_name)
+            for dob in node.iter("INDIVIDUAL_DATE_OF_BIRTH"):
+                for tag in ("DATE", "YEAR", "FROM_YEAR", "TO_YEAR"):
+                    value = _xml_text(dob, tag)
+                    if value:
+                        entity.birth_dates.append(value)
+            for nat in node.findall("NATIONALITY/VALUE"):
+                if nat.text and nat.text.strip():
+                    entity.nationalities.append(nat.text.strip())
+            entity.programs = [_xml_text(node, "UN_LIST_TYPE")] if _xml_text(node, "UN_LIST_TYPE") else []
+            entity.data = {"listed_on": _xml_text(node, "LISTED_ON"), "version": _xml_text(node, "VERSIONNUM")}
+            parsed.entities[entity.entity_id] = entity
+    if not parsed.entities:
+        raise ListFormatError(f"{path.name}: no INDIVIDUAL or ENTITY records.")
+    return parsed
+
+
+def _csv_dicts(path: Path, *, required: Iterable[str], skip_until: str | None = None) -> list[dict[str, str]]:
+    text = _read_text(path).lstrip("\ufeff")
+    if skip_until is not None:
+        # The official UK CSV opens with a "Report Date: ..." line before its header.
+        lines = text.splitlines(keepends=True)
+        for i, line in enumerate(lines):
+            if skip_until.lower() in line.lower():
+                text = "".join(lines[i:])
+                break
+    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise ListFormatError(f"{path.name}: missing column(s) {', '.join(missing)}; found {', '.join(header)}.")
+    rows: list[dict[str, str]] = []
+    try:
+        for row in reader:
+            if None in row or any(v is None for v in row.values()):
+                raise ListFormatError(
+                    f"{path.name} line {reader.line_num}: wrong number of columns (corrupt or truncated file)."
+                )
+            rows.append({(k or "").strip(): (v or "").strip() for k, v in row.items()})
+    except csv.Error as exc:
+        raise ListFormatError(f"{path.name} line {reader.line_num}: {exc} (corrupt or truncated file).") from exc
+    return rows
+
+
+_UK_SCHEMA = {"individual": "Person", "entity": "Organization", "ship": "Vessel"}
+
+
+def parse_uk(path: Path) -> ParsedList:
+    parsed = ParsedList()
+    if path.is_dir():
+        subjects = _csv_dicts(path / "subjects.csv", required=("unique_id", "subject_type"))
+        for row in subjects:
+            uid = row["unique_id"]
+            parsed.entities[f"UK:{uid}"] = EntityRecord(
+                entity_id=f"UK:{uid}",
+                schema=_UK_SCHEMA.get(row["subject_type"].lower(), "Organization"),
+                name="",
+                data={"last_updated": row.get("last_updated", "")},
+            )
+        for row in _csv_dicts(path / "subject_names.csv", required=("unique_id", "name_type", "full_name")):
+            entity = parsed.entities.get(f"UK:{row['unique_id']}")
+            if entity is None:
+                parsed.warn("names_for_unknown_subject")
+                continue
+            if row["name_type"] == "primary" and not entity.name:
+                entity.name = row["full_name"]
+            elif row["full_name"] and row["full_name"] not in entity.aliases:
+                entity.aliases.append(row["full_name"])
+        dobs = path / "subject_dobs.csv"
+        if dobs.exists():
+            for row in _csv_dicts(dobs, required=("unique_id", "year")):
+                entity = parsed.entities.get(f"UK:{row['unique_id']}")
+                if entity is not None and row["year"]:
+                    parts = [row["year"], row.get("month", ""), row.get("day", "")]
+                    entity.birth_dates.append("-".join(p for p in parts if p))
+    else:
+        rows = _csv_dicts(path, required=("Unique ID", "Name 6", "Name type"), skip_until="Unique ID")
+        for row in rows:
+            key = f"UK:{row['Unique ID']}"
+            given = [row.get(f"Name {i}", "") for i in range(1, 6)]
+            full = " ".join(p for p in [*given, row["Name 6"]] if p)
+            entity = parsed.entities.get(key)
+            if entity is None:
+                entity = parsed.entities[key] = EntityRecord(
+                    entity_id=key,
+                    schema=_UK_SCHEMA.get(row.get("Designation Type", row.get("Type", "")).lower(), "Organization"),
+                    name="",
+                )
+            if row["Name type"].lower().startswith("primary") and not entity.name:
+                entity.name = full
+            elif full and full not in entity.aliases:
+                entity.aliases.append(full)
+            dob = row.get("D.O.B", "")
+            if dob and dob not in entity.birth_dates:
+                entity.birth_dates.append(dob)
+            nationality = row.get("Nationality(/ies)", row.get("Nationality", ""))
+            if nationality and nationality not in entity.nationalities:
+                entity.nationalities.append(nationality)
+    for entity in list(parsed.entities.values()):
+        if not entity.name:
+            if entity.aliases:
+                entity.name = entity.aliases.pop(0)
+            else:
+                parsed.warn("subject_without_name")
+                del parsed.entities[entity.entity_id]
+    if not parsed.entities:
+        raise ListFormatError(f"{path.name}: no subjects.")
+    return parsed
+
+
+def _split(value: str) -> list[str]:
+    return [v.strip() for v in value.split(";") if v.strip()]
+
+
+def parse_generic_csv(path: Path) -> ParsedList:
+    parsed = ParsedList()
+    for row in _csv_dicts(path, required=("entity_id", "name")):
+        if not row["entity_id"] or not row["name"]:
+            raise ListFormatError(f"{path.name}: every row needs entity_id and name.")
+        parsed.entities[row["entity_id"]] = EntityRecord(
+            entity_id=row["entity_id"],
+            schema=row.get("schema") or "Person",
+            name=row["name"],
+            aliases=_split(row.get("aliases", "")),
+            birth_dates=_split(row.get("birth_dates", "")),
+            nationalities=_split(row.get("nationalities", "")),
+            programs=_split(row.get("programs", "")),
+        )
+    if not parsed.entities:
+        raise ListFormatError(f"{path.name}: no rows.")
+    return parsed
+
+
+def parse_address_list(path: Path) -> ParsedList:
+    parsed = ParsedList()
+    text = _read_text(path).lstrip("\ufeff")
+    first = text.splitlines()[0] if text else ""
+    if "address" in [c.strip().lower() for c in first.split(",")]:
+        rows = _csv_dicts(path, required=("address",))
+    else:
+        rows = [{"address": line.strip()} for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    for number, row in enumerate(rows, start=1):
+        published = row["address"]
+        normalised = normalise_address(published)
+        if not normalised:
+            raise ListFormatError(f"{path.name} row {number}: {published[:60]!r} is not a wallet address.")
+        parsed.addresses.append(
+            AddressRecord(
+                address=normalised,
+                as_published=published,
+                ticker=row.get("ticker", "") or ("ETH" if normalised.startswith("0x") else ""),
+                entity_id=row.get("entity_id") or _ofac_uid(row.get("sdn_uids", "")),
+                entity_name=row.get("entity_name") or row.get("sdn_entity_names", ""),
+                delisted=row.get("status", "").lower() == "delisted",
+            )
+        )
+    if not parsed.addresses:
+        raise ListFormatError(f"{path.name}: no addresses.")
+    return parsed
+
+
+def _ofac_uid(value: str) -> str:
+    """The dev address file names OFAC entries by bare uid ("39796" or "39796; 39797"): keep the first."""
+    first = value.replace(";", ",").split(",")[0].strip()
+    return f"OFAC:{first}" if first.isdigit() else first
