@@ -248,10 +248,25 @@ def romanise(text: str) -> str:
     return _NON_ALNUM.sub(" ", ascii_form.lower()).strip()
 
 
+def _join_initials(tokens: list[str]) -> list[str]:
+    """Dotted abbreviations arrive as letters ("S.A.R.L." -> s a r l): join runs of 3+ single letters."""
+    out: list[str] = []
+    run: list[str] = []
+    for token in [*tokens, ""]:
+        if len(token) == 1:
+            run.append(token)
+            continue
+        out.extend(["".join(run)] if len(run) >= 3 else run)
+        run = []
+        if token:
+            out.append(token)
+    return out
+
+
 @lru_cache(maxsize=200_000)
 def name_form(name: str, is_org: bool = False) -> NameForm:
     """Normalise a name: romanise, drop honorifics (and legal forms for organisations), join particles."""
-    raw = romanise(name).split()
+    raw = _join_initials(romanise(name).split())
     tokens: list[str] = []
     pending = ""
     for token in raw:
@@ -294,7 +309,7 @@ def _token_similarity(a: str, b: str, skel_a: str, skel_b: str) -> float:
         sa, sb = _strip_particle(a), _strip_particle(b)
         if (sa, sb) != (a, b):
             best = max(best, Levenshtein.normalized_similarity(sa, sb) * 0.97)
-        if len(skel_a) >= 3 and len(skel_b) >= 3:
+        if min(len(a), len(b)) >= 5 and min(len(skel_a), len(skel_b)) >= 3:
             best = max(best, Levenshtein.normalized_similarity(skel_a, skel_b) * 0.9)
         if best < 0.9:
             best = max(best, Levenshtein.normalized_similarity(_phonetic(a), _phonetic(b)) * 0.95)
