@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,8 +16,8 @@ from screening.matching import (
 )
 
 
-def _matches(a: str, b: str, **kwargs: object) -> bool:
-    return score_pair(a, b, **kwargs).score >= DEFAULT_THRESHOLD  # type: ignore[arg-type]
+def _matches(a: str, b: str, **kwargs: Any) -> bool:
+    return score_pair(a, b, **kwargs).score >= DEFAULT_THRESHOLD
 
 
 def test_normalisation_ignores_case_diacritics_punctuation_order_and_honorifics() -> None:
