@@ -44,6 +44,16 @@ class OperatorCategory(models.TextChoices):
     OBOL_CLUSTER = "obol_cluster", "Obol cluster member"
 
 
+class RiskLevel(models.TextChoices):
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+    PROHIBITED = "prohibited", "Prohibited"
+
+
+RISK_ORDER = {RiskLevel.LOW: 0, RiskLevel.MEDIUM: 1, RiskLevel.HIGH: 2, RiskLevel.PROHIBITED: 3}
+
+
 class Application(BaseModel):
     """One onboarding case. `public_id` is what URLs and the API expose; `reference` is for people."""
 
@@ -77,6 +87,12 @@ class Application(BaseModel):
     # Hook for the review issue: the section keys / document kinds a reviewer asked the applicant to change
     # while INFORMATION_REQUESTED. `kyc.editing.editable_sections` reads it.
     requested_items = models.JSONField(default=list, blank=True)
+    # Review: who works the case, the risk level it is judged at, and until when an approval holds.
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="assigned_cases"
+    )
+    risk_level = models.CharField(max_length=16, choices=RiskLevel.choices, blank=True)
+    valid_until = models.DateTimeField(null=True, blank=True)
     # Wizard steps the applicant has completed at least once (progress bar, resume point).
     completed_steps = models.JSONField(default=list, blank=True)
     expected_volume_eth = models.DecimalField(
@@ -346,3 +362,52 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}:{self.key}"
+
+
+class CaseApproval(models.Model):
+    """One officer's approval of a case. Four-eyes needs several, each by a different officer: the unique
+    constraint makes "the same person twice" impossible even if two requests race."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="approvals")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField()
+    risk_level = models.CharField(max_length=16, choices=RiskLevel.choices)
+    # Approvals count only within one review round: a rejection or a request for information starts a new one.
+    round = models.PositiveIntegerField(default=1)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at"]
+        constraints = [
+            models.UniqueConstraint(fields=["application", "round", "by"], name="kyc_approval_one_per_officer_round")
+        ]
+
+    def __str__(self) -> str:
+        return f"approval of {self.application_id} by {self.by_id}"
+
+
+class Decision(models.Model):
+    """The outcome of a case: approved (with its validity), rejected (reason code, internal note, message to
+    the applicant), revoked or expired. Kept forever; the application's status says which one is current."""
+
+    class Outcome(models.TextChoices):
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        REVOKED = "revoked", "Revoked"
+        EXPIRED = "expired", "Expired"
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="decisions")
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    risk_level = models.CharField(max_length=16, choices=RiskLevel.choices, blank=True)
+    reason_code = models.CharField(max_length=64, blank=True)
+    internal_note = models.TextField(blank=True)
+    applicant_message = models.TextField(blank=True)
+    valid_until = models.DateTimeField(null=True, blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at"]
+
+    def __str__(self) -> str:
+        return f"{self.outcome} {self.application_id}"

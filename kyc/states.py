@@ -13,14 +13,21 @@ S = Application.Status
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     S.DRAFT: frozenset({S.SUBMITTED}),
-    S.SUBMITTED: frozenset(),
-    S.SCREENING: frozenset(),
-    S.READY_FOR_REVIEW: frozenset(),
-    S.IN_REVIEW: frozenset(),
+    # Screening starts on submission; without a screening run (or when it finished) the case is ready.
+    S.SUBMITTED: frozenset({S.SCREENING, S.READY_FOR_REVIEW}),
+    S.SCREENING: frozenset({S.READY_FOR_REVIEW}),
+    # Claiming a case puts it in review.
+    S.READY_FOR_REVIEW: frozenset({S.IN_REVIEW}),
+    # Released back to the queue, information asked for, or decided (alone or first of four eyes).
+    S.IN_REVIEW: frozenset(
+        {S.READY_FOR_REVIEW, S.INFORMATION_REQUESTED, S.PENDING_SECOND_APPROVAL, S.APPROVED, S.REJECTED}
+    ),
     S.INFORMATION_REQUESTED: frozenset({S.RESUBMITTED}),
-    S.RESUBMITTED: frozenset(),
-    S.PENDING_SECOND_APPROVAL: frozenset(),
-    S.APPROVED: frozenset(),
+    # Changed data is screened again; the assignee picks it up again.
+    S.RESUBMITTED: frozenset({S.SCREENING, S.READY_FOR_REVIEW, S.IN_REVIEW}),
+    # The second officer approves, rejects, or sends it back to the reviewer.
+    S.PENDING_SECOND_APPROVAL: frozenset({S.APPROVED, S.REJECTED, S.IN_REVIEW}),
+    S.APPROVED: frozenset({S.EXPIRED, S.REVOKED}),
     S.REJECTED: frozenset(),
     S.EXPIRED: frozenset(),
     S.REVOKED: frozenset(),

@@ -10,3 +10,10 @@ def idempotency_purge_task() -> int:
     from kyc.services import idempotency_records_purge
 
     return idempotency_records_purge()
+
+
+@shared_task(name="kyc.approvals_expire", ignore_result=True, time_limit=600, soft_time_limit=540)
+def approvals_expire_task() -> int:
+    from kyc.review import cases_expire_due
+
+    return cases_expire_due()

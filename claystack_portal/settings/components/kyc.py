@@ -51,4 +51,31 @@ KYC_IDEMPOTENCY_TTL_HOURS: int = env.int("KYC_IDEMPOTENCY_TTL_HOURS", default=48
 # Celery beat entries of this app, merged into CELERY_BEAT_SCHEDULE by base.py.
 BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "kyc.idempotency_purge": {"task": "kyc.idempotency_purge", "schedule": timedelta(hours=1)},
+    # Approvals whose validity has ended are expired (and their wallets queued for whitelist removal).
+    "kyc.approvals_expire": {"task": "kyc.approvals_expire", "schedule": timedelta(hours=1)},
 }
+
+# Review decisions. Months an approval is valid, by risk level (a high-risk customer is re-verified sooner).
+KYC_VALIDITY_MONTHS: dict[str, int] = {
+    "low": env.int("KYC_VALIDITY_MONTHS_LOW", default=36),
+    "medium": env.int("KYC_VALIDITY_MONTHS_MEDIUM", default=24),
+    "high": env.int("KYC_VALIDITY_MONTHS_HIGH", default=12),
+}
+# Four-eyes: how many approvals by different officers each risk level needs (the first by the reviewer,
+# the others by officers with the approver role). A prohibited case cannot be approved at all.
+KYC_APPROVALS_REQUIRED: dict[str, int] = {
+    "low": env.int("KYC_APPROVALS_LOW", default=1),
+    "medium": env.int("KYC_APPROVALS_MEDIUM", default=1),
+    "high": env.int("KYC_APPROVALS_HIGH", default=2),
+}
+# Reason codes a rejection or revocation must use (shown to staff; the applicant sees the message).
+KYC_REJECTION_REASON_CODES: tuple[str, ...] = (
+    "sanctions_match",
+    "prohibited_jurisdiction",
+    "incomplete_information",
+    "unverifiable_identity",
+    "unverifiable_ownership",
+    "source_of_funds",
+    "risk_appetite",
+    "other",
+)

@@ -1,0 +1,346 @@
+"""Compliance review services: claim and release a case, approve (with four-eyes), reject, revoke, expire.
+
+Every status change goes through `kyc.services.application_transition` (the row lock and the table), so two
+officers acting on one case at the same moment produce exactly one decision: the second one waits for the
+lock, then finds the case no longer in the state it needs. Approval, expiry and revocation queue the
+whitelist changes for each proven wallet in the same transaction as the decision (the whitelist outbox).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from dateutil.relativedelta import relativedelta  # type: ignore[import-untyped]
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Membership, User
+from accounts.permissions import user_has_capability
+from accounts.roles import Capability
+from core.audit import audit_record
+from core.exceptions import ApplicationError
+from kyc.models import (
+    OPERATOR_SUBJECT_TYPES,
+    Application,
+    CaseApproval,
+    Decision,
+    RiskLevel,
+    StatusTransition,
+)
+from kyc.services import _lock, application_transition
+
+S = Application.Status
+
+
+def _require(user: User, capability: str, what: str) -> None:
+    if not user_has_capability(user, capability):
+        raise ApplicationError(f"You do not have the role needed to {what}.", code="forbidden")
+
+
+def _require_independent(application: Application, user: User) -> None:
+    """Nobody acts on a case of their own organisation (or their own case)."""
+    if application.applicant_id == user.pk or (
+        application.organisation_id
+        and Membership.objects.filter(organisation_id=application.organisation_id, user=user).exists()
+    ):
+        raise ApplicationError(
+            f"You belong to the applicant of {application.reference}; another officer must handle it.",
+            code="conflict_of_interest",
+        )
+
+
+def _require_assignee(application: Application, user: User) -> None:
+    if application.assignee_id != user.pk:
+        raise ApplicationError(
+            f"{application.reference} is worked by its assignee; claim or be assigned the case first.",
+            code="not_assignee",
+        )
+
+
+def _round(application: Application) -> int:
+    """Approvals count within one review round; each entry into review after a request for information (or a
+    send-back) starts a new round."""
+    return StatusTransition.objects.filter(application=application, to_status=S.IN_REVIEW).count()
+
+
+def list_key_for(application: Application) -> str:
+    return "operators" if application.subject_type in OPERATOR_SUBJECT_TYPES else "stakers"
+
+
+def approvals_required(risk_level: str) -> int:
+    return int(settings.KYC_APPROVALS_REQUIRED[risk_level])
+
+
+def validity_end(risk_level: str, *, start: dt.datetime) -> dt.datetime:
+    # Whole seconds: the whitelist contract stores seconds, and the two dates must agree exactly.
+    return (start + relativedelta(months=int(settings.KYC_VALIDITY_MONTHS[risk_level]))).replace(microsecond=0)
+
+
+@transaction.atomic
+def case_claim(*, application: Application, by: User) -> Application:
+    """The officer takes a case from the queue (ready for review or resubmitted) and starts working it."""
+    _require(by, Capability.CASE_REVIEW, "review cases")
+    application = _lock(application)
+    _require_independent(application, by)
+    if application.status not in (S.READY_FOR_REVIEW, S.RESUBMITTED):
+        raise ApplicationError(
+            f"{application.reference} is {application.get_status_display().lower()}; only a case ready for review "
+            "or resubmitted can be claimed.",
+            code="illegal_transition",
+        )
+    if application.assignee_id not in (None, by.pk):
+        raise ApplicationError(f"{application.reference} is assigned to another officer.", code="assigned")
+    application.assignee = by
+    application.save(update_fields=["assignee", "updated_at"])
+    audit_record(actor=by, action="case.claimed", target=application, data={"reference": application.reference})
+    return application_transition(application=application, to=S.IN_REVIEW, by=by, reason="claimed")
+
+
+@transaction.atomic
+def case_release(*, application: Application, by: User) -> Application:
+    """The assignee gives the case back to the queue."""
+    application = _lock(application)
+    _require_assignee(application, by)
+    application.assignee = None
+    application.save(update_fields=["assignee", "updated_at"])
+    audit_record(actor=by, action="case.released", target=application)
+    return application_transition(application=application, to=S.READY_FOR_REVIEW, by=by, reason="released")
+
+
+def _queue_whitelist(application: Application, *, action: str, by: User | None, reason: str) -> int:
+    from whitelist.services import whitelist_change_request
+
+    wallets = application.wallets.filter(verified_at__isnull=False).order_by("pk")
+    for wallet in wallets:
+        whitelist_change_request(
+            address=wallet.address,
+            list_key=list_key_for(application),
+            action=action,
+            reason=reason,
+            actor=by,
+            valid_until=application.valid_until if action == "add" else None,
+            reference=f"kyc.application:{application.public_id}",
+        )
+    return len(wallets)
+
+
+@transaction.atomic
+def case_approve(*, application: Application, by: User, reason: str, risk_level: str | None = None) -> Application:
+    """Record one officer's approval. The first approval is the assignee's (reviewer role); when the case's
+    risk level needs more (KYC_APPROVALS_REQUIRED) the case waits in pending second approval for other,
+    different officers with the approver role. The last approval decides: validity by risk level, and each
+    proven wallet is queued for the whitelist in this same transaction."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationError("reason: say why the case is approved.", code="invalid_reason")
+    application = _lock(application)
+    _require_independent(application, by)
+    level = risk_level or application.risk_level
+    if application.status == S.IN_REVIEW:
+        _require(by, Capability.CASE_REVIEW, "approve cases")
+        _require_assignee(application, by)
+        if level not in RiskLevel.values:
+            raise ApplicationError(
+                "risk_level: the case has no risk level; choose low, medium or high.", code="invalid_risk_level"
+            )
+        if level != application.risk_level:
+            application.risk_level = level
+            application.save(update_fields=["risk_level", "updated_at"])
+    elif application.status == S.PENDING_SECOND_APPROVAL:
+        _require(by, Capability.CASE_APPROVE, "give the second approval")
+        if application.assignee_id == by.pk:
+            raise ApplicationError(
+                "The reviewer of a case cannot give its second approval; another approver must.", code="four_eyes"
+            )
+    else:
+        raise ApplicationError(
+            f"{application.reference} is {application.get_status_display().lower()}; it cannot be approved now.",
+            code="illegal_transition",
+        )
+    if level == RiskLevel.PROHIBITED:
+        raise ApplicationError(
+            f"{application.reference} is rated prohibited; it can only be rejected.", code="prohibited"
+        )
+    current_round = _round(application)
+    if CaseApproval.objects.filter(application=application, round=current_round, by=by).exists():
+        raise ApplicationError("You have already approved this case; another officer must.", code="four_eyes")
+    now = timezone.now()
+    CaseApproval.objects.create(
+        application=application, by=by, reason=reason, risk_level=level, round=current_round, at=now
+    )
+    given = CaseApproval.objects.filter(application=application, round=current_round).count()
+    audit_record(
+        actor=by,
+        action="case.approval_given",
+        target=application,
+        data={"reason": reason, "risk_level": level, "approval": given, "required": approvals_required(level)},
+    )
+    if given < approvals_required(level):
+        if application.status == S.IN_REVIEW:
+            application = application_transition(
+                application=application, to=S.PENDING_SECOND_APPROVAL, by=by, reason=reason
+            )
+        return application
+    application.valid_until = validity_end(level, start=now)
+    application.save(update_fields=["valid_until", "updated_at"])
+    Decision.objects.create(
+        application=application,
+        outcome=Decision.Outcome.APPROVED,
+        risk_level=level,
+        valid_until=application.valid_until,
+        internal_note=reason,
+        by=by,
+        at=now,
+    )
+    application = application_transition(
+        application=application,
+        to=S.APPROVED,
+        by=by,
+        reason=reason,
+        data={"valid_until": application.valid_until.isoformat()},
+    )
+    _queue_whitelist(application, action="add", by=by, reason=f"KYC approved ({application.reference})")
+    return application
+
+
+def _check_reason_code(reason_code: str) -> None:
+    if reason_code not in settings.KYC_REJECTION_REASON_CODES:
+        raise ApplicationError(
+            f"reason_code: unknown code {reason_code!r}; choose one of "
+            f"{', '.join(settings.KYC_REJECTION_REASON_CODES)}.",
+            code="invalid_reason_code",
+        )
+
+
+@transaction.atomic
+def case_reject(
+    *, application: Application, by: User, reason_code: str, internal_note: str, applicant_message: str
+) -> Application:
+    """Reject: by the assignee while in review, or by an approver at the second approval."""
+    _check_reason_code(reason_code)
+    if not applicant_message.strip():
+        raise ApplicationError("applicant_message: say what the applicant is told.", code="invalid_message")
+    application = _lock(application)
+    _require_independent(application, by)
+    if application.status == S.IN_REVIEW:
+        _require(by, Capability.CASE_REVIEW, "reject cases")
+        _require_assignee(application, by)
+    elif application.status == S.PENDING_SECOND_APPROVAL:
+        _require(by, Capability.CASE_APPROVE, "reject at the second approval")
+    else:
+        raise ApplicationError(
+            f"{application.reference} is {application.get_status_display().lower()}; it cannot be rejected now.",
+            code="illegal_transition",
+        )
+    Decision.objects.create(
+        application=application,
+        outcome=Decision.Outcome.REJECTED,
+        risk_level=application.risk_level,
+        reason_code=reason_code,
+        internal_note=internal_note.strip(),
+        applicant_message=applicant_message.strip(),
+        by=by,
+        at=timezone.now(),
+    )
+    return application_transition(
+        application=application, to=S.REJECTED, by=by, reason=reason_code, data={"reason_code": reason_code}
+    )
+
+
+@transaction.atomic
+def case_revoke(*, application: Application, by: User, reason_code: str, reason: str) -> Application:
+    """Withdraw an approval (an approver's act); the wallets are queued for removal from the whitelist."""
+    _require(by, Capability.CASE_APPROVE, "revoke approvals")
+    _check_reason_code(reason_code)
+    if not reason.strip():
+        raise ApplicationError("reason: say why the approval is revoked.", code="invalid_reason")
+    application = _lock(application)
+    _require_independent(application, by)
+    Decision.objects.create(
+        application=application,
+        outcome=Decision.Outcome.REVOKED,
+        risk_level=application.risk_level,
+        reason_code=reason_code,
+        internal_note=reason.strip(),
+        by=by,
+        at=timezone.now(),
+    )
+    application = application_transition(application=application, to=S.REVOKED, by=by, reason=reason.strip())
+    _queue_whitelist(application, action="remove", by=by, reason=f"KYC revoked ({application.reference})")
+    return application
+
+
+@transaction.atomic
+def case_expire(*, application: Application) -> Application:
+    """The approval's date has passed (the beat job): expire it and queue the wallets for removal."""
+    application = _lock(application)
+    if application.status != S.APPROVED or not application.valid_until or application.valid_until > timezone.now():
+        raise ApplicationError(f"{application.reference} has no approval that has run out.", code="not_expired")
+    Decision.objects.create(
+        application=application,
+        outcome=Decision.Outcome.EXPIRED,
+        risk_level=application.risk_level,
+        by=None,
+        at=timezone.now(),
+    )
+    application = application_transition(application=application, to=S.EXPIRED, by=None, reason="validity ended")
+    _queue_whitelist(application, action="remove", by=None, reason=f"KYC expired ({application.reference})")
+    return application
+
+
+def cases_expire_due() -> int:
+    """Beat job body: expire every approval whose validity has ended (each in its own transaction)."""
+    due = Application.objects.filter(status=S.APPROVED, valid_until__lte=timezone.now()).values_list("pk", flat=True)
+    count = 0
+    for pk in list(due):
+        try:
+            case_expire(application=Application.objects.get(pk=pk))
+            count += 1
+        except ApplicationError:
+            continue
+    return count
+
+
+@transaction.atomic
+def case_request_information(*, application: Application, by: User, items: list[str], message: str) -> Application:
+    """The assignee asks the applicant to change only `items` (section keys or "documents:<kind>"); the
+    applicant can edit just those (`kyc.editing`) and resubmits."""
+    from kyc.editing import SECTION_LABELS
+
+    if not items:
+        raise ApplicationError("items: pick at least one item the applicant must change.", code="invalid_items")
+    unknown = [i for i in items if i.split(":", 1)[0] not in SECTION_LABELS]
+    if unknown:
+        raise ApplicationError(
+            f"items: unknown {', '.join(unknown)}; choose from {', '.join(SECTION_LABELS)}.", code="invalid_items"
+        )
+    if not message.strip():
+        raise ApplicationError("message: say what the applicant must change and why.", code="invalid_message")
+    application = _lock(application)
+    _require(by, Capability.CASE_REVIEW, "request information")
+    _require_assignee(application, by)
+    application.requested_items = list(items)
+    application.save(update_fields=["requested_items", "updated_at"])
+    return application_transition(
+        application=application,
+        to=S.INFORMATION_REQUESTED,
+        by=by,
+        reason=message.strip(),
+        data={"items": list(items)},
+    )
+
+
+@transaction.atomic
+def case_resubmit(*, application: Application, by: User) -> Application:
+    """The applicant (or a colleague) sends the changed items back; the case returns to its assignee."""
+    application = _lock(application)
+    is_member = application.applicant_id == by.pk or (
+        application.organisation_id
+        and Membership.objects.filter(organisation_id=application.organisation_id, user=by).exists()
+    )
+    if not is_member:
+        raise ApplicationError("Only the applicant can resubmit this application.", code="forbidden")
+    application.requested_items = []
+    application.save(update_fields=["requested_items", "updated_at"])
+    return application_transition(application=application, to=S.RESUBMITTED, by=by, reason="resubmitted")
