@@ -93,6 +93,10 @@ class Application(BaseModel):
     )
     risk_level = models.CharField(max_length=16, choices=RiskLevel.choices, blank=True)
     valid_until = models.DateTimeField(null=True, blank=True)
+    # The last risk assessment: score, the rule-set version it was computed under and each factor's share.
+    risk_score = models.IntegerField(null=True, blank=True)
+    risk_rules_version = models.PositiveIntegerField(null=True, blank=True)
+    risk_factors = models.JSONField(default=list, blank=True)
     # Wizard steps the applicant has completed at least once (progress bar, resume point).
     completed_steps = models.JSONField(default=list, blank=True)
     expected_volume_eth = models.DecimalField(
@@ -403,6 +407,8 @@ class Decision(models.Model):
     internal_note = models.TextField(blank=True)
     applicant_message = models.TextField(blank=True)
     valid_until = models.DateTimeField(null=True, blank=True)
+    # The risk rule-set version the decision was made under (a later rule change does not rewrite it).
+    risk_rules_version = models.PositiveIntegerField(null=True, blank=True)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField()
 
@@ -411,3 +417,51 @@ class Decision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.outcome} {self.application_id}"
+
+
+class CountryRisk(models.Model):
+    """A jurisdiction's FATF listing over a period. Staff add a row when a plenary changes the lists (with
+    the date it takes effect) and close the previous one; the scorer reads the row in force today."""
+
+    class FatfStatus(models.TextChoices):
+        COUNTERMEASURES = "call_for_action_countermeasures", "Call for action: countermeasures"
+        ENHANCED_DUE_DILIGENCE = "call_for_action_enhanced_due_diligence", "Call for action: enhanced due diligence"
+        INCREASED_MONITORING = "increased_monitoring", "Increased monitoring (grey list)"
+
+    country = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2 code.")
+    fatf_status = models.CharField(max_length=64, choices=FatfStatus.choices)
+    effective_from = models.DateField()
+    effective_to = models.DateField(null=True, blank=True, help_text="Empty: still in force.")
+    source = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["country", "effective_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["country", "effective_from"], name="kyc_country_risk_one_per_date"),
+            models.CheckConstraint(
+                condition=Q(effective_to__isnull=True) | Q(effective_to__gt=models.F("effective_from")),
+                name="kyc_country_risk_period_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.country} {self.fatf_status} from {self.effective_from}"
+
+
+class RiskRuleSet(models.Model):
+    """A versioned, immutable set of scoring weights and level thresholds. A change is a new version; the
+    newest active one scores new assessments, and each assessment and decision keeps its version."""
+
+    version = models.PositiveIntegerField(unique=True)
+    rules = models.JSONField()
+    note = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-version"]
+
+    def __str__(self) -> str:
+        return f"risk rules v{self.version}"

@@ -187,6 +187,7 @@ def case_approve(*, application: Application, by: User, reason: str, risk_level:
     Decision.objects.create(
         application=application,
         outcome=Decision.Outcome.APPROVED,
+        risk_rules_version=application.risk_rules_version,
         risk_level=level,
         valid_until=application.valid_until,
         internal_note=reason,
@@ -237,6 +238,7 @@ def case_reject(
         application=application,
         outcome=Decision.Outcome.REJECTED,
         risk_level=application.risk_level,
+        risk_rules_version=application.risk_rules_version,
         reason_code=reason_code,
         internal_note=internal_note.strip(),
         applicant_message=applicant_message.strip(),
@@ -261,6 +263,7 @@ def case_revoke(*, application: Application, by: User, reason_code: str, reason:
         application=application,
         outcome=Decision.Outcome.REVOKED,
         risk_level=application.risk_level,
+        risk_rules_version=application.risk_rules_version,
         reason_code=reason_code,
         internal_note=reason.strip(),
         by=by,
@@ -281,6 +284,7 @@ def case_expire(*, application: Application) -> Application:
         application=application,
         outcome=Decision.Outcome.EXPIRED,
         risk_level=application.risk_level,
+        risk_rules_version=application.risk_rules_version,
         by=None,
         at=timezone.now(),
     )
