@@ -2,5 +2,5 @@
 
 from __future__ import annotations
 
-STAFF_NAV: list[tuple[str, str, str]] = []
+STAFF_NAV: list[tuple[str, str, str]] = [("Review queue", "kyc:queue", "case.view")]
 APPLICANT_NAV: list[tuple[str, str]] = [("My applications", "kyc:list"), ("New application", "kyc:new")]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, path
 
-from kyc import views
+from kyc import review_views, views
 
 app_name = "kyc"
 
@@ -24,4 +24,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("applications/<uuid:public_id>/wallets/<uuid:wallet_id>/delete/", views.wallet_delete, name="wallet_delete"),
     path("applications/<uuid:public_id>/submit/", views.application_submit, name="submit"),
     path("documents/<uuid:document_id>/", views.document_download, name="document"),
+    # Compliance review (staff).
+    path("staff/cases/", review_views.case_queue, name="queue"),
+    path("staff/cases/<uuid:public_id>/", review_views.case_detail, name="case"),
+    path("staff/cases/<uuid:public_id>/<slug:action>/", review_views.case_action, name="case_action"),
 ]

@@ -79,3 +79,12 @@ KYC_REJECTION_REASON_CODES: tuple[str, ...] = (
     "risk_appetite",
     "other",
 )
+# Service levels: days from submission to decision, by risk level (the queue marks late cases overdue).
+KYC_SLA_DAYS: dict[str, int] = {
+    "low": env.int("KYC_SLA_DAYS_LOW", default=10),
+    "medium": env.int("KYC_SLA_DAYS_MEDIUM", default=5),
+    "high": env.int("KYC_SLA_DAYS_HIGH", default=3),
+    "prohibited": env.int("KYC_SLA_DAYS_PROHIBITED", default=2),
+}
+# Cases per page in the review queue.
+KYC_QUEUE_PAGE_SIZE: int = env.int("KYC_QUEUE_PAGE_SIZE", default=50)

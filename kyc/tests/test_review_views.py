@@ -1,0 +1,106 @@
+"""The review queue and case pages: filters, bounded queries, access, and the decision panel end to end."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from kyc import services
+from kyc.models import Application
+from kyc.tests.factories import complete_company, complete_individual
+from whitelist.models import Change
+
+S = Application.Status
+
+
+def _client(user: Any) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def case(alice: Any, wallet_key: Any) -> Application:
+    app = complete_company(alice, wallet_key)
+    services.application_submit(application=app, by=alice)
+    services.application_transition(application=app, to=S.READY_FOR_REVIEW, by=None)
+    return app
+
+
+def _many(n: int, key: Any) -> None:
+    from accounts.tests.factories import UserFactory
+
+    for i in range(n):
+        app = complete_individual(UserFactory(), key)
+        services.application_submit(application=app, by=app.applicant)
+        Application.objects.filter(pk=app.pk).update(risk_level=["low", "medium", "high"][i % 3])
+
+
+def test_the_queue_costs_the_same_queries_for_3_or_12_cases(
+    case: Application, reviewer: Any, wallet_key: Any, django_assert_max_num_queries: Any
+) -> None:
+    client = _client(reviewer)
+    url = reverse("kyc:queue")
+    _many(2, wallet_key)
+    with django_assert_max_num_queries(10):
+        small = client.get(url)
+    _many(9, wallet_key)
+    with django_assert_max_num_queries(10):
+        large = client.get(url)
+    assert small.status_code == large.status_code == 200
+    assert large.content.count(b'<td><a href="/staff/cases/') == 12
+    assert case.reference.encode() in large.content
+
+
+def test_the_queue_filters_by_status_and_searches_by_reference_and_name(
+    case: Application, reviewer: Any, wallet_key: Any
+) -> None:
+    _many(2, wallet_key)
+    client = _client(reviewer)
+    url = reverse("kyc:queue")
+    body = client.get(url, {"status": "ready_for_review"}).content.decode()
+    assert case.reference in body
+    assert body.count('<td><a href="/staff/cases/') == 1
+    assert case.reference in client.get(url, {"q": case.reference}).content.decode()
+    assert case.reference in client.get(url, {"q": "acme"}).content.decode()
+    assert "No case matches." in client.get(url, {"q": "nobody-by-this-name"}).content.decode()
+    assert "Ready for review: 1</a>" in client.get(url).content.decode()
+
+
+def test_outsiders_and_applicants_get_404_on_the_queue_and_the_case(
+    case: Application, alice: Any, charlie: Any
+) -> None:
+    for user in (alice, charlie):
+        client = _client(user)
+        assert client.get(reverse("kyc:queue")).status_code == 404
+        assert client.get(reverse("kyc:case", args=[case.public_id])).status_code == 404
+        assert client.post(reverse("kyc:case_action", args=[case.public_id, "claim"])).status_code == 404
+    case.refresh_from_db()
+    assert case.assignee is None
+
+
+def test_a_reviewer_claims_and_an_approver_gives_the_second_approval_from_the_case_page(
+    case: Application, reviewer: Any, approver: Any
+) -> None:
+    url = reverse("kyc:case", args=[case.public_id])
+    rita, arjun = _client(reviewer), _client(approver)
+    assert "Claim this case" in rita.get(url).content.decode()
+    rita.post(reverse("kyc:case_action", args=[case.public_id, "claim"]))
+    rita.post(
+        reverse("kyc:case_action", args=[case.public_id, "approve"]),
+        {"risk_level": "high", "reason": "verified against the register"},
+    )
+    case.refresh_from_db()
+    assert case.status == S.PENDING_SECOND_APPROVAL
+    page = rita.post(reverse("kyc:case_action", args=[case.public_id, "approve"]), {"reason": "me again"}, follow=True)
+    assert "role needed" in page.content.decode()
+    arjun.post(reverse("kyc:case_action", args=[case.public_id, "approve"]), {"reason": "second look done"})
+    case.refresh_from_db()
+    assert case.status == S.APPROVED
+    assert Change.objects.filter(action="add").count() == case.wallets.filter(verified_at__isnull=False).count()
+    body = arjun.get(url).content.decode()
+    assert "second look done" in body
+    assert "Pending second approval → Approved" in body
