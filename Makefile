@@ -9,6 +9,7 @@ NODE_STAMP := node_modules/.installed
 .PHONY: run test venv node lint clean
 
 $(STAMP): requirements.txt requirements-dev.txt
+	@bash scripts/ensure_build_deps.sh
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
