@@ -465,3 +465,25 @@ class RiskRuleSet(models.Model):
 
     def __str__(self) -> str:
         return f"risk rules v{self.version}"
+
+
+class HitAdjudication(models.Model):
+    """A reviewer's ruling on one screening hit of a case, with the rationale the audit needs."""
+
+    class Ruling(models.TextChoices):
+        TRUE_MATCH = "true_match", "True match"
+        FALSE_POSITIVE = "false_positive", "False positive"
+        ESCALATE = "escalate", "Escalate"
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="adjudications")
+    hit = models.ForeignKey("screening.Hit", on_delete=models.PROTECT, related_name="+")
+    ruling = models.CharField(max_length=16, choices=Ruling.choices)
+    rationale = models.TextField()
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at"]
+
+    def __str__(self) -> str:
+        return f"{self.ruling} on hit {self.hit_id}"

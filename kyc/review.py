@@ -158,6 +158,13 @@ def case_approve(*, application: Application, by: User, reason: str, risk_level:
             f"{application.reference} is {application.get_status_display().lower()}; it cannot be approved now.",
             code="illegal_transition",
         )
+    from kyc.adjudication import open_hits
+
+    if open_hits(application):
+        raise ApplicationError(
+            f"{application.reference} has screening hits without a ruling (or escalated); adjudicate them first.",
+            code="open_hits",
+        )
     if level == RiskLevel.PROHIBITED:
         raise ApplicationError(
             f"{application.reference} is rated prohibited; it can only be rejected.", code="prohibited"

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from accounts.permissions import user_has_capability
 from accounts.roles import Capability
 from core.exceptions import ApplicationError
-from kyc import queue, review
+from kyc import adjudication, queue, review
 from kyc.editing import SECTION_LABELS
 from kyc.models import Application, RiskLevel, SubjectType
 
@@ -81,6 +81,8 @@ def case_detail(request: HttpRequest, public_id: str) -> HttpResponse:
             "transitions": case.transitions.select_related("by"),
             "approvals": case.approvals.select_related("by"),
             "decisions": case.decisions.select_related("by"),
+            "hits": adjudication.case_hits(case),
+            "adjudications": case.adjudications.select_related("by"),
             "sections": SECTION_LABELS,
             "levels": RiskLevel.choices,
             "reason_codes": settings.KYC_REJECTION_REASON_CODES,
@@ -111,6 +113,15 @@ def case_action(request: HttpRequest, public_id: str, action: str) -> HttpRespon
         ),
         "request_information": lambda: review.case_request_information(
             application=case, by=user, items=post.getlist("items"), message=post.get("message", "")
+        ),
+        "adjudicate": lambda: (
+            adjudication.hit_adjudicate(
+                application=case,
+                by=user,
+                hit_id=int(post.get("hit", "0") or 0) if post.get("hit", "0").isdigit() else 0,
+                ruling=post.get("ruling", ""),
+                rationale=post.get("rationale", ""),
+            ).application
         ),
         "revoke": lambda: review.case_revoke(
             application=case, by=user, reason_code=post.get("reason_code", ""), reason=post.get("reason", "")

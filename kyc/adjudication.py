@@ -1,0 +1,79 @@
+"""Adjudication of a case's screening hits. Screening knows subjects only by the opaque refs kyc gives them:
+"kyc.application:<uuid>" (the company), "kyc.person:<uuid>" and "kyc.wallet:<uuid>"."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.permissions import user_has_capability
+from accounts.roles import Capability
+from core.audit import audit_record
+from core.exceptions import ApplicationError
+from kyc.models import Application, HitAdjudication
+
+if TYPE_CHECKING:
+    from screening.models import Hit
+
+
+def subject_refs(application: Application) -> list[str]:
+    refs = [f"kyc.application:{application.public_id}"]
+    refs += [f"kyc.person:{p}" for p in application.people.values_list("public_id", flat=True)]
+    refs += [f"kyc.wallet:{w}" for w in application.wallets.values_list("public_id", flat=True)]
+    return refs
+
+
+def case_hits(application: Application) -> QuerySet[Hit]:
+    from screening.models import Hit
+
+    return Hit.objects.filter(
+        check_run__subject_ref__in=subject_refs(application), suppressed=False, is_history=False
+    ).select_related("check_run")
+
+
+def open_hits(application: Application) -> list[Hit]:
+    """Hits with no ruling yet, or whose last ruling is "escalate": they block an approval."""
+    last: dict[int, str] = {}
+    for hit_id, ruling in HitAdjudication.objects.filter(application=application).values_list("hit_id", "ruling"):
+        last[hit_id] = ruling
+    return [h for h in case_hits(application) if last.get(h.pk, HitAdjudication.Ruling.ESCALATE) == "escalate"]
+
+
+def confirmed_hits(application: Application) -> int:
+    return HitAdjudication.objects.filter(application=application, ruling=HitAdjudication.Ruling.TRUE_MATCH).count()
+
+
+@transaction.atomic
+def hit_adjudicate(*, application: Application, hit_id: int, by: User, ruling: str, rationale: str) -> HitAdjudication:
+    """Rule on one hit of the case. A false positive is also remembered by screening, so a re-screen of the
+    same subject does not raise the same entity again."""
+    from screening.services import false_positive_record
+
+    if not user_has_capability(by, Capability.CASE_REVIEW):
+        raise ApplicationError("You do not have the role needed to adjudicate hits.", code="forbidden")
+    if ruling not in HitAdjudication.Ruling.values:
+        raise ApplicationError(
+            f"ruling: choose one of {', '.join(HitAdjudication.Ruling.values)}.", code="invalid_ruling"
+        )
+    rationale = rationale.strip()
+    if not rationale:
+        raise ApplicationError("rationale: say why you rule this way.", code="invalid_rationale")
+    hit = next((h for h in case_hits(application) if h.pk == hit_id), None)
+    if hit is None:
+        raise ApplicationError("hit: this hit does not belong to the case.", code="unknown_hit")
+    adjudication = HitAdjudication.objects.create(
+        application=application, hit=hit, ruling=ruling, rationale=rationale, by=by, at=timezone.now()
+    )
+    if ruling == HitAdjudication.Ruling.FALSE_POSITIVE:
+        false_positive_record(hit=hit, by=by, reason=rationale)
+    audit_record(
+        actor=by,
+        action="case.hit_adjudicated",
+        target=application,
+        data={"hit": hit_id, "ruling": ruling, "rationale": rationale},
+    )
+    return adjudication
