@@ -28,6 +28,7 @@ from kyc.models import (
     RiskLevel,
     StatusTransition,
 )
+from kyc.notifications import applicant_notify
 from kyc.services import _lock, application_transition
 
 S = Application.Status
@@ -209,6 +210,7 @@ def case_approve(*, application: Application, by: User, reason: str, risk_level:
         data={"valid_until": application.valid_until.isoformat()},
     )
     _queue_whitelist(application, action="add", by=by, reason=f"KYC approved ({application.reference})")
+    applicant_notify(application)
     return application
 
 
@@ -252,9 +254,11 @@ def case_reject(
         by=by,
         at=timezone.now(),
     )
-    return application_transition(
+    application = application_transition(
         application=application, to=S.REJECTED, by=by, reason=reason_code, data={"reason_code": reason_code}
     )
+    applicant_notify(application, message=applicant_message.strip())
+    return application
 
 
 @transaction.atomic
@@ -278,6 +282,7 @@ def case_revoke(*, application: Application, by: User, reason_code: str, reason:
     )
     application = application_transition(application=application, to=S.REVOKED, by=by, reason=reason.strip())
     _queue_whitelist(application, action="remove", by=by, reason=f"KYC revoked ({application.reference})")
+    applicant_notify(application)
     return application
 
 
@@ -297,6 +302,7 @@ def case_expire(*, application: Application) -> Application:
     )
     application = application_transition(application=application, to=S.EXPIRED, by=None, reason="validity ended")
     _queue_whitelist(application, action="remove", by=None, reason=f"KYC expired ({application.reference})")
+    applicant_notify(application, message="Start a new application to be verified again.")
     return application
 
 
@@ -333,13 +339,15 @@ def case_request_information(*, application: Application, by: User, items: list[
     _require_assignee(application, by)
     application.requested_items = list(items)
     application.save(update_fields=["requested_items", "updated_at"])
-    return application_transition(
+    application = application_transition(
         application=application,
         to=S.INFORMATION_REQUESTED,
         by=by,
         reason=message.strip(),
         data={"items": list(items)},
     )
+    applicant_notify(application, message=message.strip())
+    return application
 
 
 @transaction.atomic

@@ -264,3 +264,32 @@ def test_two_reviewers_claiming_one_case_at_once_leave_one_assignee(
     app.refresh_from_db()
     assert app.status == S.IN_REVIEW
     assert app.transitions.filter(to_status=S.IN_REVIEW).count() == 1
+
+
+def test_the_applicant_and_colleagues_are_emailed_the_decision_after_commit(
+    case: Application, reviewer: Any, bob: Any, mailoutbox: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    review.case_claim(application=case, by=reviewer)
+    with django_capture_on_commit_callbacks(execute=True):
+        review.case_request_information(
+            application=case, by=reviewer, items=["documents:articles"], message="The scan is unreadable."
+        )
+    mail = mailoutbox[-1]
+    assert case.reference in mail.subject
+    assert "information requested" in mail.subject
+    assert "- Documents" in mail.body
+    assert "The scan is unreadable." in mail.body
+    assert sorted(mail.to) == sorted([case.applicant.email, bob.email])
+    review.case_resubmit(application=case, by=case.applicant)
+    review.case_claim(application=case, by=reviewer)
+    with django_capture_on_commit_callbacks(execute=True):
+        review.case_reject(
+            application=case,
+            by=reviewer,
+            reason_code="unverifiable_ownership",
+            internal_note="register shows another owner",
+            applicant_message="We could not verify who owns your company.",
+        )
+    body = mailoutbox[-1].body
+    assert "We could not verify who owns your company." in body
+    assert "register shows another owner" not in body
