@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, path
 
-from kyc import api
+from kyc import api, review_api
 
 _APP = "applications/<uuid:public_id>/"
 
@@ -24,4 +24,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path(_APP + "wallets/<uuid:wallet_id>/proof/", api.WalletProofApi.as_view(), name="kyc-wallet-proof"),
     path(_APP + "submit/", api.ApplicationSubmitApi.as_view(), name="kyc-application-submit"),
     path(_APP + "timeline/", api.ApplicationTimelineApi.as_view(), name="kyc-application-timeline"),
+    path("review/queue/", review_api.ReviewQueueApi.as_view(), name="kyc-review-queue"),
 ]

@@ -104,3 +104,22 @@ def test_a_reviewer_claims_and_an_approver_gives_the_second_approval_from_the_ca
     body = arjun.get(url).content.decode()
     assert "second look done" in body
     assert "Pending second approval → Approved" in body
+
+
+def test_the_queue_api_lists_cases_with_counts_in_bounded_queries_and_refuses_outsiders(
+    case: Application, reviewer: Any, charlie: Any, wallet_key: Any, django_assert_max_num_queries: Any
+) -> None:
+    _many(6, wallet_key)
+    url = reverse("api:kyc-review-queue")
+    client = _client(reviewer)
+    with django_assert_max_num_queries(10):
+        response = client.get(url, {"limit": 5})
+    body = response.json()
+    assert response.status_code == 200
+    assert body["count"] == 7
+    assert len(body["results"]) == 5
+    assert body["counts"]["ready_for_review"] == 1
+    found = _client(reviewer).get(url, {"q": case.reference}).json()["results"]
+    assert [r["reference"] for r in found] == [case.reference]
+    assert found[0]["name"] == case.company.legal_name
+    assert _client(charlie).get(url).status_code in (403, 404)
