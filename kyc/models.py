@@ -93,6 +93,8 @@ class Application(BaseModel):
     )
     risk_level = models.CharField(max_length=16, choices=RiskLevel.choices, blank=True)
     valid_until = models.DateTimeField(null=True, blank=True)
+    # When the applicant was told the approval runs out soon and invited to re-verify (sent once).
+    expiry_warned_at = models.DateTimeField(null=True, blank=True)
     # The last risk assessment: score, the rule-set version it was computed under and each factor's share.
     risk_score = models.IntegerField(null=True, blank=True)
     risk_rules_version = models.PositiveIntegerField(null=True, blank=True)

@@ -42,3 +42,12 @@ def applicant_notify(application: Application, *, message: str = "") -> None:
     subject = f"Your application {application.reference}: {application.get_status_display().lower()}"
     recipients = _recipients(application)
     transaction.on_commit(lambda: send_mail(subject, body, None, recipients))
+
+
+def expiry_warning_send(application: Application) -> None:
+    """Invite the applicant to re-verify before the approval runs out (after commit)."""
+    url = str(getattr(settings, "SITE_URL", "")).rstrip("/") + reverse("kyc:new")
+    subject = f"Your approval {application.reference} ends on {application.valid_until:%d %B %Y}"
+    body = render_to_string("kyc/email/expiry_warning.txt", {"application": application, "url": url})
+    recipients = _recipients(application)
+    transaction.on_commit(lambda: send_mail(subject, body, None, recipients))

@@ -306,6 +306,29 @@ def case_expire(*, application: Application) -> Application:
     return application
 
 
+def approvals_warn_before_expiry() -> int:
+    """Tell each approved applicant once, KYC_EXPIRY_WARNING_DAYS before the end, to re-verify."""
+    from kyc.notifications import expiry_warning_send
+
+    now = timezone.now()
+    horizon = now + dt.timedelta(days=settings.KYC_EXPIRY_WARNING_DAYS)
+    due = Application.objects.filter(
+        status=S.APPROVED, expiry_warned_at__isnull=True, valid_until__gt=now, valid_until__lte=horizon
+    ).values_list("pk", flat=True)
+    count = 0
+    for pk in list(due):
+        with transaction.atomic():
+            application = _lock(Application(pk=pk))
+            if application.expiry_warned_at is not None:
+                continue
+            application.expiry_warned_at = now
+            application.save(update_fields=["expiry_warned_at", "updated_at"])
+            audit_record(actor=None, action="case.expiry_warned", target=application)
+            expiry_warning_send(application)
+            count += 1
+    return count
+
+
 def cases_expire_due() -> int:
     """Beat job body: expire every approval whose validity has ended (each in its own transaction)."""
     due = Application.objects.filter(status=S.APPROVED, valid_until__lte=timezone.now()).values_list("pk", flat=True)

@@ -14,6 +14,7 @@ def idempotency_purge_task() -> int:
 
 @shared_task(name="kyc.approvals_expire", ignore_result=True, time_limit=600, soft_time_limit=540)
 def approvals_expire_task() -> int:
-    from kyc.review import cases_expire_due
+    from kyc.review import approvals_warn_before_expiry, cases_expire_due
 
+    approvals_warn_before_expiry()
     return cases_expire_due()

@@ -293,3 +293,20 @@ def test_the_applicant_and_colleagues_are_emailed_the_decision_after_commit(
     body = mailoutbox[-1].body
     assert "We could not verify who owns your company." in body
     assert "register shows another owner" not in body
+
+
+def test_the_beat_job_warns_once_before_expiry_and_invites_re_verification(
+    case: Application, reviewer: Any, mailoutbox: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from kyc.tasks import approvals_expire_task
+
+    app = _approve_by_reviewer(case, reviewer, "low")
+    Application.objects.filter(pk=app.pk).update(valid_until=timezone.now() + dt.timedelta(days=10))
+    with django_capture_on_commit_callbacks(execute=True):
+        approvals_expire_task()
+        approvals_expire_task()
+    warnings = [m for m in mailoutbox if "ends on" in m.subject]
+    assert len(warnings) == 1
+    assert "verify again" in warnings[0].body
+    app.refresh_from_db()
+    assert app.status == S.APPROVED

@@ -88,3 +88,5 @@ KYC_SLA_DAYS: dict[str, int] = {
 }
 # Cases per page in the review queue.
 KYC_QUEUE_PAGE_SIZE: int = env.int("KYC_QUEUE_PAGE_SIZE", default=50)
+# Days before an approval ends that the applicant is invited to re-verify.
+KYC_EXPIRY_WARNING_DAYS: int = env.int("KYC_EXPIRY_WARNING_DAYS", default=30)
