@@ -93,6 +93,9 @@ class Application(BaseModel):
     )
     risk_level = models.CharField(max_length=16, choices=RiskLevel.choices, blank=True)
     valid_until = models.DateTimeField(null=True, blank=True)
+    # Start of the service-level clock: the submission, moved later by every period spent waiting for the
+    # applicant (information requested), so the due date pauses while the ball is in their court.
+    sla_started_at = models.DateTimeField(null=True, blank=True)
     # When the applicant was told the approval runs out soon and invited to re-verify (sent once).
     expiry_warned_at = models.DateTimeField(null=True, blank=True)
     # The last risk assessment: score, the rule-set version it was computed under and each factor's share.

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Case, Count, DateTimeField, F, Q, QuerySet, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from kyc.models import Application, RiskLevel
@@ -60,15 +61,17 @@ def _sla_days(level: str) -> int:
 
 
 def with_due(qs: QuerySet[Application]) -> QuerySet[Application]:
-    """Annotate `due_at`: submission plus the service level of the case's risk level (medium if unscored)."""
+    """Annotate `due_at`: the clock's start (submission, moved by paused time) plus the service level of the
+    case's risk level (medium if unscored)."""
+    start = Coalesce(F("sla_started_at"), F("submitted_at"))
     whens = [
-        When(risk_level=level, then=F("submitted_at") + Value(dt.timedelta(days=_sla_days(level))))
+        When(risk_level=level, then=start + Value(dt.timedelta(days=_sla_days(level))))
         for level in (RiskLevel.LOW, RiskLevel.MEDIUM, RiskLevel.HIGH, RiskLevel.PROHIBITED)
     ]
     return qs.annotate(
         due_at=Case(
             *whens,
-            default=F("submitted_at") + Value(dt.timedelta(days=_sla_days("medium"))),
+            default=start + Value(dt.timedelta(days=_sla_days("medium"))),
             output_field=DateTimeField(),
         )
     )

@@ -682,12 +682,18 @@ def application_transition(
             code="illegal_transition",
         )
     now = timezone.now()
+    previous_change = application.status_changed_at or now
     application.status = to
     application.status_changed_at = now
     fields = ["status", "status_changed_at", "updated_at"]
     if to == Application.Status.SUBMITTED:
         application.submitted_at = now
-        fields.append("submitted_at")
+        application.sla_started_at = now
+        fields += ["submitted_at", "sla_started_at"]
+    if before == Application.Status.INFORMATION_REQUESTED and application.sla_started_at is not None:
+        # The service-level clock paused while the applicant had the case: move its start by that time.
+        application.sla_started_at += now - previous_change
+        fields.append("sla_started_at")
     application.save(update_fields=fields)
     StatusTransition.objects.create(
         application=application, from_status=before, to_status=to, by=by, reason=reason, at=now

@@ -123,3 +123,25 @@ def test_the_queue_api_lists_cases_with_counts_in_bounded_queries_and_refuses_ou
     assert [r["reference"] for r in found] == [case.reference]
     assert found[0]["name"] == case.company.legal_name
     assert _client(charlie).get(url).status_code in (403, 404)
+
+
+def test_the_service_level_clock_pauses_while_information_is_requested(case: Application, reviewer: Any) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from kyc import queue, review
+
+    review.case_claim(application=case, by=reviewer)
+    review.case_request_information(application=case, by=reviewer, items=["company"], message="Website please.")
+    case.refresh_from_db()
+    start = case.sla_started_at
+    assert start is not None
+    # The applicant takes four days to answer.
+    Application.objects.filter(pk=case.pk).update(status_changed_at=timezone.now() - dt.timedelta(days=4))
+    review.case_resubmit(application=case, by=case.applicant)
+    case.refresh_from_db()
+    assert case.sla_started_at is not None
+    assert (case.sla_started_at - start).days in (3, 4)
+    due = queue.with_due(Application.objects.filter(pk=case.pk)).get().due_at
+    assert due == case.sla_started_at + dt.timedelta(days=5)
