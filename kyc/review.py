@@ -386,3 +386,25 @@ def case_resubmit(*, application: Application, by: User) -> Application:
     application.requested_items = []
     application.save(update_fields=["requested_items", "updated_at"])
     return application_transition(application=application, to=S.RESUBMITTED, by=by, reason="resubmitted")
+
+
+@transaction.atomic
+def case_reassign(*, application: Application, by: User, to: User) -> Application:
+    """An approver (team lead) hands an open case to another reviewer; the case keeps its status."""
+    _require(by, Capability.CASE_APPROVE, "reassign cases")
+    if not user_has_capability(to, Capability.CASE_REVIEW):
+        raise ApplicationError("assignee: this person does not have the reviewer role.", code="invalid_assignee")
+    application = _lock(application)
+    _require_independent(application, to)
+    if application.status not in (S.READY_FOR_REVIEW, S.IN_REVIEW, S.RESUBMITTED):
+        raise ApplicationError(
+            f"{application.reference} is {application.get_status_display().lower()}; it cannot be reassigned.",
+            code="illegal_transition",
+        )
+    before = application.assignee_id
+    application.assignee = to
+    application.save(update_fields=["assignee", "updated_at"])
+    audit_record(
+        actor=by, action="case.reassigned", target=application, before={"assignee": before}, after={"assignee": to.pk}
+    )
+    return application

@@ -310,3 +310,20 @@ def test_the_beat_job_warns_once_before_expiry_and_invites_re_verification(
     assert "verify again" in warnings[0].body
     app.refresh_from_db()
     assert app.status == S.APPROVED
+
+
+def test_an_approver_reassigns_a_case_in_review_and_the_new_assignee_works_it(
+    case: Application, reviewer: Any, approver: Any, make_staff: Any, auditor: Any
+) -> None:
+    other = make_staff("reviewer", email="new.assignee@claystack.example")
+    review.case_claim(application=case, by=reviewer)
+    with pytest.raises(ApplicationError) as exc:
+        review.case_reassign(application=case, by=reviewer, to=other)
+    assert exc.value.code == "forbidden"
+    with pytest.raises(ApplicationError, match="assignee: this person"):
+        review.case_reassign(application=case, by=approver, to=auditor)
+    review.case_reassign(application=case, by=approver, to=other)
+    with pytest.raises(ApplicationError) as exc:
+        review.case_approve(application=case, by=reviewer, reason="x", risk_level="low")
+    assert exc.value.code == "not_assignee"
+    assert review.case_approve(application=case, by=other, reason="ok", risk_level="low").status == S.APPROVED
