@@ -435,6 +435,21 @@ def application_submit(request: HttpRequest, public_id: Any) -> HttpResponse:
 
 
 @login_required
+@require_POST
+def application_resubmit(request: HttpRequest, public_id: Any) -> HttpResponse:
+    from kyc.review import case_resubmit
+
+    application = _get(request, public_id)
+    try:
+        case_resubmit(application=application, by=_user(request))
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Application {application.reference} sent back to the reviewer.")
+    return redirect("kyc:status", public_id=application.public_id)
+
+
+@login_required
 def application_status(request: HttpRequest, public_id: Any) -> HttpResponse:
     application = _get(request, public_id)
     timeline = [

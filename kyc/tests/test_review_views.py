@@ -145,3 +145,26 @@ def test_the_service_level_clock_pauses_while_information_is_requested(case: App
     assert (case.sla_started_at - start).days in (3, 4)
     due = queue.with_due(Application.objects.filter(pk=case.pk)).get().due_at
     assert due == case.sla_started_at + dt.timedelta(days=5)
+
+
+def test_the_applicant_resubmits_from_the_portal_and_sees_the_decision(
+    case: Application, reviewer: Any, alice: Any, charlie: Any
+) -> None:
+    from kyc import review
+
+    review.case_claim(application=case, by=reviewer)
+    review.case_request_information(application=case, by=reviewer, items=["company"], message="Website please.")
+    status_url = reverse("kyc:status", args=[case.public_id])
+    client = _client(alice)
+    assert "Send the changes back" in client.get(status_url).content.decode()
+    assert _client(charlie).post(reverse("kyc:resubmit", args=[case.public_id])).status_code == 404
+    client.post(reverse("kyc:resubmit", args=[case.public_id]))
+    case.refresh_from_db()
+    assert case.status == S.RESUBMITTED
+    review.case_claim(application=case, by=reviewer)
+    review.case_reject(
+        application=case, by=reviewer, reason_code="other", internal_note="internal only", applicant_message="Sorry."
+    )
+    page = client.get(status_url).content.decode()
+    assert "Sorry." in page
+    assert "internal only" not in page
