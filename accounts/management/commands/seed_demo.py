@@ -21,10 +21,15 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG and not options["allow_non_debug"]:
             raise CommandError("seed_demo creates accounts with published passwords; it runs only with DEBUG on.")
-        accounts = seed_demo_accounts()
+        # The apps' own demo seeders, in dependency order: accounts, applications, risk lists, operators.
         from kyc.demo import seed_kyc_demo
+        from kyc.risk import fatf_lists_load
+        from operators.demo import seed_operators
 
+        accounts = seed_demo_accounts()
         applications = seed_kyc_demo()
+        fatf_lists_load()
+        operators = seed_operators()
         out = self.stdout
         out.write(self.style.SUCCESS("Demo accounts ready. Every password is: " + DEMO_PASSWORD))
         for application in applications:
@@ -32,6 +37,7 @@ class Command(BaseCommand):
                 f"Demo application {application.reference}: {application.get_subject_type_display()}, "
                 f"{application.get_status_display().lower()}"
             )
+        out.write(f"Demo node operators: {len(operators)} created this run (see /operators/diversity/).")
         out.write("")
         out.write("Applicants (no second factor):")
         for acc in accounts:
