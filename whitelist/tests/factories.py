@@ -14,12 +14,17 @@ def fresh_address() -> str:
     return random_address()
 
 
+# One reference time for the whole run: the chain stores expiry in whole seconds and a batch carries one
+# expiry, so changes made a moment apart must not straddle a second boundary and split into two batches.
+_RUN_STARTED = timezone.now().replace(microsecond=0)
+
+
 def request_add(address: str | None = None, *, list_key: str = "stakers", days: int = 30, **kw: Any) -> Change:
     return whitelist_change_request(
         address=address or fresh_address(),
         list_key=list_key,
         action="add",
-        valid_until=kw.pop("valid_until", timezone.now() + dt.timedelta(days=days)),
+        valid_until=kw.pop("valid_until", _RUN_STARTED + dt.timedelta(days=days)),
         reason=kw.pop("reason", "KYC approved"),
         reference=kw.pop("reference", "kyc.application:1"),
         actor=kw.pop("actor", None),

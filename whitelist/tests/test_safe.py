@@ -61,7 +61,8 @@ def test_a_two_of_three_safe_executes_the_exported_batch_and_the_portal_confirms
     )
     assert anvil.chain.whitelist(dep.address).has_role(MANAGER_ROLE, safe_contract.address)
     rt = Runtime(chain=anvil.chain, chain_id=anvil.chain_id, signer=None, mode="safe")
-    changes = [request_add(valid_until=timezone.now() + dt.timedelta(days=30)) for _ in range(5)]
+    until = timezone.now() + dt.timedelta(days=30)
+    changes = [request_add(valid_until=until) for _ in range(5)]
     report = whitelist_sync(rt)
     assert report.problems == []
     batch = Batch.objects.get()

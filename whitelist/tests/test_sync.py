@@ -160,7 +160,8 @@ def test_safe_mode_exports_a_transaction_builder_file_and_follows_its_execution_
         chain=tester.chain, signer=tester.signer, list_key="stakers", admin=tester.signer.address, manager=safe.address
     )
     rt = Runtime(chain=tester.chain, chain_id=tester.chain_id, signer=None, mode="safe")
-    changes = [request_add(valid_until=timezone.now() + dt.timedelta(days=3)) for _ in range(3)]
+    until = timezone.now() + dt.timedelta(days=3)
+    changes = [request_add(valid_until=until) for _ in range(3)]
     whitelist_sync(rt)
     batch = Batch.objects.get()
     assert batch.status == Batch.Status.AWAITING_SAFE and batch.deployment == dep
