@@ -330,13 +330,15 @@ def broadcast(rt: Runtime, tx: Transaction, report: SyncReport) -> None:
             return
     now = timezone.now()
     with transaction.atomic():
+        # Lock order everywhere is batch, then its transactions: _record_mined and _nonce_taken take the
+        # batch first too, and the opposite order here deadlocked two workers on PostgreSQL.
+        batch = Batch.objects.select_for_update().get(pk=tx.batch_id)
         row = Transaction.objects.select_for_update().get(pk=tx.pk)
         row.broadcast_count += 1
         row.broadcast_at = now
         if row.status == Transaction.Status.SIGNED:
             row.status = Transaction.Status.BROADCAST
         row.save(update_fields=["broadcast_count", "broadcast_at", "status", "updated_at"])
-        batch = Batch.objects.select_for_update().get(pk=tx.batch_id)
         if batch.status == Batch.Status.SIGNED:
             batch_transition(batch=batch, to=Batch.Status.BROADCAST, note=f"sent {tx.tx_hash}")
             report.sent += 1
@@ -449,6 +451,7 @@ def _replace(rt: Runtime, batch: Batch, latest: Transaction, report: SyncReport)
     )
     signed = signer.sign(tx)
     with transaction.atomic():
+        b = Batch.objects.select_for_update().get(pk=batch.pk)  # batch first: the lock order of this module
         row = Transaction.objects.create(
             batch=batch,
             chain_id=rt.chain_id,
@@ -460,7 +463,6 @@ def _replace(rt: Runtime, batch: Batch, latest: Transaction, report: SyncReport)
             max_priority_fee_per_gas=Decimal(fees.max_priority_fee),
             gas_limit=latest.gas_limit,
         )
-        b = Batch.objects.select_for_update().get(pk=batch.pk)
         batch_transition(
             batch=b,
             to=Batch.Status.SIGNED,
