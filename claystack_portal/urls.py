@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/v1/", include("claystack_portal.api_router")),
     path("", include("accounts.urls")),
     path("", include("kyc.urls")),
+    path("", include("kyc.screening_urls")),
     path("", include("screening.urls")),
     path("", include("whitelist.urls")),
     path("", include("operators.urls")),

@@ -76,4 +76,44 @@ def hit_adjudicate(*, application: Application, hit_id: int, by: User, ruling: s
         target=application,
         data={"hit": hit_id, "ruling": ruling, "rationale": rationale},
     )
+    if ruling == HitAdjudication.Ruling.TRUE_MATCH:
+        _remove_sanctioned_wallet(application=application, hit=hit, by=by, rationale=rationale)
     return adjudication
+
+
+def _remove_sanctioned_wallet(*, application: Application, hit: Hit, by: User, rationale: str) -> None:
+    """A confirmed match on a wallet of an approved case: ask the whitelist to remove the address, in the
+    ruling's transaction (the outbox), so the ruling and the removal commit together or not at all."""
+    from kyc.review import list_key_for
+    from whitelist.services import whitelist_change_request
+
+    ref = hit.check_run.subject_ref
+    if not ref.startswith("kyc.wallet:"):
+        return
+    application = Application.objects.select_for_update().get(pk=application.pk)
+    if application.status != Application.Status.APPROVED:
+        return  # not on the whitelist yet: the open match already keeps the case from being approved
+    wallet = application.wallets.filter(public_id=ref.split(":", 1)[1]).first()
+    if wallet is None:
+        return
+    change = whitelist_change_request(
+        address=wallet.address,
+        list_key=list_key_for(application),
+        action="remove",
+        reason=f"Confirmed sanctions match {hit.entity_id} ({application.reference})"[:500],
+        actor=by,
+        reference=f"kyc.application:{application.public_id}",
+    )
+    audit_record(
+        actor=by,
+        action="case.sanctioned_wallet_removal_requested",
+        target=application,
+        data={
+            "wallet": str(wallet.public_id),
+            "address": wallet.address,
+            "entity_id": hit.entity_id,
+            "hit": hit.pk,
+            "change": change.pk,
+            "rationale": rationale,
+        },
+    )

@@ -45,6 +45,7 @@ from screening.models import (
     ListVersion,
     Outcome,
 )
+from screening.signals import check_settled_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -376,6 +377,10 @@ def check_run(*, check_id: int) -> Check:
             target=check,
             data={"outcome": check.outcome, "hits": check.hits.count(), "provider": check.provider},
         )
+        if result.final:
+            check_settled_on_commit(
+                check_id=check.pk, subject_ref=check.subject_ref, status=check.status, outcome=check.outcome
+            )
     return check
 
 
@@ -390,6 +395,9 @@ def check_fail(*, check_id: int, error: str) -> Check:
     check.error = f"Provider unavailable: {error}"[:2000]
     check.save(update_fields=["status", "outcome", "error", "updated_at"])
     audit_record(actor=None, action="screening.check_failed", target=check, data={"error": check.error[:500]})
+    check_settled_on_commit(
+        check_id=check.pk, subject_ref=check.subject_ref, status=check.status, outcome=check.outcome
+    )
     return check
 
 

@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from core.audit import audit_record
 from screening.models import Check, CheckStatus, ProviderEvent
 from screening.providers.sumsub import DIGEST_ALGORITHMS, ReviewResult, review_outcome
+from screening.signals import check_settled_on_commit
 
 
 class WebhookRejected(Exception):
@@ -168,5 +169,8 @@ def sumsub_webhook_receive(*, body: bytes, headers: Mapping[str, str]) -> Webhoo
             before=before,
             after={"outcome": check.outcome, "status": check.status},
             data={"provider": "sumsub", "event": event.type, "event_id": event_id},
+        )
+        check_settled_on_commit(
+            check_id=check.pk, subject_ref=check.subject_ref, status=check.status, outcome=check.outcome
         )
     return WebhookReceipt(status="applied", event_id=event_id, check_id=check.pk, outcome=check.outcome)

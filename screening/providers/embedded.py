@@ -44,7 +44,8 @@ class EmbeddedProvider:
             schema=subject.schema,
             evidence=Evidence(
                 dobs=(subject.birth_date,) if subject.birth_date else (),
-                nationalities=(subject.nationality,) if subject.nationality else (),
+                # Several nationalities arrive separated by ";" (Subject carries plain strings).
+                nationalities=tuple(n.strip() for n in subject.nationality.split(";") if n.strip()),
             ),
             threshold=review_at,
             limit=10,

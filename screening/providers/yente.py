@@ -68,7 +68,7 @@ class YenteProvider:
         if subject.birth_date:
             properties["birthDate"] = [subject.birth_date]
         if subject.nationality:
-            properties["nationality"] = [subject.nationality]
+            properties["nationality"] = [n.strip() for n in subject.nationality.split(";") if n.strip()]
         if subject.country:
             properties["country"] = [subject.country]
         body = {"queries": {QUERY_KEY: {"schema": subject.schema or "Person", "properties": properties}}}

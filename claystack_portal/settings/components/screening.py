@@ -88,10 +88,13 @@ for _provider in set(SCREENING_PROVIDERS.values()):
     for _variable in _REQUIRED_BY_PROVIDER.get(_provider, ()):
         require(_variable, hint=f"The {_provider} screening provider is selected by a SCREENING_PROVIDER_* variable.")
 
-# Monitoring hooks, dotted paths set by the caller (kyc): a callable returning the subjects to re-screen
-# (iterable of screening.services.MonitoredSubject) and one receiving the ids of checks with new hits.
-SCREENING_MONITORING_SUBJECTS = env.str("SCREENING_MONITORING_SUBJECTS", default="")
-SCREENING_MONITORING_ALERT = env.str("SCREENING_MONITORING_ALERT", default="")
+# Monitoring hooks, dotted paths of the caller (kyc): a callable returning the subjects to re-screen
+# (iterable of screening.services.MonitoredSubject: every approved case's company, people and wallets) and one
+# receiving the ids of checks with new hits (an alert on the case, officers notified). Empty switches one off.
+SCREENING_MONITORING_SUBJECTS = env.str(
+    "SCREENING_MONITORING_SUBJECTS", default="kyc.screening_flow.monitored_subjects"
+)
+SCREENING_MONITORING_ALERT = env.str("SCREENING_MONITORING_ALERT", default="kyc.screening_flow.monitoring_alert")
 
 # Celery beat entries of this app, merged into CELERY_BEAT_SCHEDULE by base.py.
 BEAT_SCHEDULE: dict[str, dict[str, object]] = {
