@@ -45,7 +45,14 @@ def user_is_staff_member(user: Any) -> bool:
 
 
 def user_has_mfa(user: Any) -> bool:
-    return bool(getattr(user, "is_authenticated", False)) and is_mfa_enabled(user, [Authenticator.Type.TOTP])
+    if not getattr(user, "is_authenticated", False):
+        return False
+    # Cached on the user object for the request, like the roles: middleware, view and navigation all ask.
+    cached = getattr(user, "_portal_has_mfa", None)
+    if cached is None:
+        cached = is_mfa_enabled(user, [Authenticator.Type.TOTP])
+        user._portal_has_mfa = cached
+    return bool(cached)
 
 
 def user_has_capability(user: Any, capability: str) -> bool:

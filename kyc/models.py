@@ -492,3 +492,60 @@ class HitAdjudication(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ruling} on hit {self.hit_id}"
+
+
+class Notification(models.Model):
+    """An in-portal message for one officer (a case assigned to them, a case waiting for their second
+    approval, a resubmission, a monitoring alert). Officers only: applicants are told by e-mail and on their
+    status page."""
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    application = models.ForeignKey(
+        Application, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    # Where the notification leads (the case page); kept as a path so a renamed host does not break it.
+    link = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # The bell in the staff header on every page: COUNT(*) WHERE recipient_id = ? AND read_at IS NULL.
+            models.Index(fields=["recipient"], condition=Q(read_at__isnull=True), name="kyc_notif_unread_idx"),
+            # The list page: WHERE recipient_id = ? ORDER BY created_at DESC.
+            models.Index(fields=["recipient", "-created_at"], name="kyc_notif_recipient_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} for {self.recipient_id}"
+
+
+class CaseNote(models.Model):
+    """An officer's internal note on a case. Never shown to the applicant; adding one is audited."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"note on {self.application_id} by {self.author_id}"
+
+
+class ReviewRotation(models.Model):
+    """The round robin's position for automatic assignment: the reviewer who got the last case. One row,
+    locked while a case is assigned, so two cases becoming ready at once go to two different reviewers."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    last_assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"review rotation (last: {self.last_assignee_id})"

@@ -1,18 +1,29 @@
-"""E-mails to applicants on every status change that concerns them (sent after commit)."""
+"""Notifications: e-mails to applicants on every status change that concerns them (sent after commit), and
+in-portal notifications for officers (rows written in the caller's transaction, so a rolled-back event
+notifies nobody)."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 
+from accounts.models import Membership, RoleAssignment, User
+from accounts.roles import ROLE_CAPABILITIES, Capability
 from kyc.editing import SECTION_LABELS
-from kyc.models import Application
+from kyc.models import Application, Notification
 
 S = Application.Status
 NOTIFIED = frozenset({S.APPROVED, S.REJECTED, S.INFORMATION_REQUESTED, S.REVOKED, S.EXPIRED})
+
+
+def site_url(path: str) -> str:
+    """An absolute link for e-mails: SITE_URL (where the portal is reached) plus the path."""
+    return str(settings.SITE_URL).rstrip("/") + path
 
 
 def _recipients(application: Application) -> list[str]:
@@ -34,9 +45,7 @@ def applicant_notify(application: Application, *, message: str = "") -> None:
             "application": application,
             "message": message,
             "items": items,
-            # An absolute link when the deployment names its address (SITE_URL), a path otherwise.
-            "url": str(getattr(settings, "SITE_URL", "")).rstrip("/")
-            + reverse("kyc:status", args=[application.public_id]),
+            "url": site_url(reverse("kyc:status", args=[application.public_id])),
         },
     )
     subject = f"Your application {application.reference}: {application.get_status_display().lower()}"
@@ -46,8 +55,74 @@ def applicant_notify(application: Application, *, message: str = "") -> None:
 
 def expiry_warning_send(application: Application) -> None:
     """Invite the applicant to re-verify before the approval runs out (after commit)."""
-    url = str(getattr(settings, "SITE_URL", "")).rstrip("/") + reverse("kyc:new")
+    url = site_url(reverse("kyc:new"))
     subject = f"Your approval {application.reference} ends on {application.valid_until:%d %B %Y}"
     body = render_to_string("kyc/email/expiry_warning.txt", {"application": application, "url": url})
     recipients = _recipients(application)
     transaction.on_commit(lambda: send_mail(subject, body, None, recipients))
+
+
+# --- officers (in the portal) ------------------------------------------------------------------------------
+
+
+def officers_with(capability: str) -> QuerySet[User]:
+    """Active staff who hold `capability` through a role and have set up TOTP: the same test as
+    `user_has_capability`, done in SQL for everyone at once."""
+    from allauth.mfa.models import Authenticator
+
+    roles = [role for role, caps in ROLE_CAPABILITIES.items() if capability in caps]
+    # Subqueries rather than joins: one row per user, so callers can annotate counts without duplicates.
+    holders = RoleAssignment.objects.filter(role__in=roles).values("user_id")
+    with_totp = Authenticator.objects.filter(type=Authenticator.Type.TOTP).values("user_id")
+    return User.objects.filter(is_active=True, pk__in=holders).filter(pk__in=with_totp)
+
+
+def officers_independent_of(users: QuerySet[User], application: Application | None) -> QuerySet[User]:
+    """Leave out the applicant and members of its organisation: they may not see their own case's work."""
+    if application is None:
+        return users
+    users = users.exclude(pk=application.applicant_id)
+    if application.organisation_id:
+        colleagues = Membership.objects.filter(organisation_id=application.organisation_id).values("user_id")
+        users = users.exclude(pk__in=colleagues)
+    return users
+
+
+def case_path(application: Application | None) -> str:
+    return reverse("kyc:case", args=[application.public_id]) if application is not None else ""
+
+
+def notify_officers(
+    *, application: Application | None, title: str, body: str = "", capability: str = Capability.CASE_REVIEW
+) -> int:
+    """Notify every officer holding `capability` (active, with MFA, not from the applicant's organisation)
+    about `application`; returns how many were notified. Runs in the caller's transaction."""
+    recipients = list(officers_independent_of(officers_with(capability), application).values_list("pk", flat=True))
+    link = case_path(application)
+    Notification.objects.bulk_create(
+        [
+            Notification(recipient_id=pk, application=application, title=title[:200], body=body, link=link)
+            for pk in recipients
+        ]
+    )
+    return len(recipients)
+
+
+def notify_user(*, user: User, application: Application | None, title: str, body: str = "") -> Notification:
+    """Notify one officer (the assignee of a case, for instance)."""
+    return Notification.objects.create(
+        recipient=user, application=application, title=title[:200], body=body, link=case_path(application)
+    )
+
+
+def notifications_unread_count(user: User) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+def notifications_mark_read(*, user: User, ids: list[int] | None = None) -> int:
+    """Mark the user's notifications read (all unread ones when `ids` is None); returns how many changed.
+    Scoped to the recipient, so nobody can mark someone else's."""
+    qs = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if ids is not None:
+        qs = qs.filter(pk__in=ids)
+    return qs.update(read_at=timezone.now())

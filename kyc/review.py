@@ -13,6 +13,7 @@ import datetime as dt
 from dateutil.relativedelta import relativedelta  # type: ignore[import-untyped]
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from accounts.models import Membership, User
@@ -24,11 +25,14 @@ from kyc.models import (
     OPERATOR_SUBJECT_TYPES,
     Application,
     CaseApproval,
+    CaseNote,
     Decision,
+    HitAdjudication,
+    ReviewRotation,
     RiskLevel,
     StatusTransition,
 )
-from kyc.notifications import applicant_notify
+from kyc.notifications import applicant_notify, notify_user, officers_independent_of, officers_with
 from kyc.services import _lock, application_transition
 
 S = Application.Status
@@ -159,12 +163,12 @@ def case_approve(*, application: Application, by: User, reason: str, risk_level:
             f"{application.reference} is {application.get_status_display().lower()}; it cannot be approved now.",
             code="illegal_transition",
         )
-    from kyc.adjudication import open_hits
-
-    if open_hits(application):
+    blockers = case_approval_blockers(application)
+    if blockers:
         raise ApplicationError(
-            f"{application.reference} has screening hits without a ruling (or escalated); adjudicate them first.",
-            code="open_hits",
+            f"{application.reference} cannot be approved yet: {'; '.join(blockers)}.",
+            code="open_hits" if blockers[0].startswith(_OPEN_HITS) else "screening_incomplete",
+            extra={"blockers": blockers},
         )
     if level == RiskLevel.PROHIBITED:
         raise ApplicationError(
@@ -189,6 +193,7 @@ def case_approve(*, application: Application, by: User, reason: str, risk_level:
             application = application_transition(
                 application=application, to=S.PENDING_SECOND_APPROVAL, by=by, reason=reason
             )
+        _notify_approvers(application, given=given, required=approvals_required(level))
         return application
     application.valid_until = validity_end(level, start=now)
     application.save(update_fields=["valid_until", "updated_at"])
@@ -385,7 +390,16 @@ def case_resubmit(*, application: Application, by: User) -> Application:
         raise ApplicationError("Only the applicant can resubmit this application.", code="forbidden")
     application.requested_items = []
     application.save(update_fields=["requested_items", "updated_at"])
-    return application_transition(application=application, to=S.RESUBMITTED, by=by, reason="resubmitted")
+    application = application_transition(application=application, to=S.RESUBMITTED, by=by, reason="resubmitted")
+    title = f"{application.reference} was resubmitted"
+    body = "The applicant changed what was asked for; the case is back in the queue."
+    if application.assignee_id:
+        notify_user(user=application.assignee, application=application, title=title, body=body)  # type: ignore[arg-type]
+    else:
+        from kyc.notifications import notify_officers
+
+        notify_officers(application=application, title=title, body=body)
+    return application
 
 
 @transaction.atomic
@@ -407,4 +421,147 @@ def case_reassign(*, application: Application, by: User, to: User) -> Applicatio
     audit_record(
         actor=by, action="case.reassigned", target=application, before={"assignee": before}, after={"assignee": to.pk}
     )
+    notify_user(
+        user=to,
+        application=application,
+        title=f"{application.reference} was assigned to you",
+        body=f"{by.get_full_name()} handed you this case ({application.get_status_display().lower()}).",
+    )
     return application
+
+
+# Work on an open case: screening hits and internal notes ----------------------------------------------------
+
+_OPEN_HITS = "screening hits"
+
+
+def case_approval_blockers(application: Application) -> list[str]:
+    """Everything that stops an approval, each as a sentence fragment an officer can act on: screening hits
+    without a ruling (or escalated), and screening that has not finished or failed without a result."""
+    from kyc.adjudication import open_hits
+
+    blockers: list[str] = []
+    hits = open_hits(application)
+    if hits:
+        blockers.append(f"{_OPEN_HITS} without a ruling or escalated ({len(hits)}); adjudicate them first")
+    return blockers
+
+
+@transaction.atomic
+def case_hit_adjudicate(
+    *, application: Application, by: User, hit_id: int, ruling: str, rationale: str
+) -> HitAdjudication:
+    """Rule on a screening hit of a case in review: the assignee's work, like every other step of it."""
+    from kyc.adjudication import hit_adjudicate
+
+    application = _lock(application)
+    _require(by, Capability.CASE_REVIEW, "adjudicate hits")
+    _require_independent(application, by)
+    if application.status != S.IN_REVIEW:
+        raise ApplicationError(
+            f"{application.reference} is {application.get_status_display().lower()}; claim it before ruling on "
+            "its screening hits.",
+            code="illegal_transition",
+        )
+    _require_assignee(application, by)
+    return hit_adjudicate(application=application, hit_id=hit_id, by=by, ruling=ruling, rationale=rationale)
+
+
+@transaction.atomic
+def case_note_add(*, application: Application, by: User, body: str) -> CaseNote:
+    """An officer's internal note on the case (never shown to the applicant); audited with its text."""
+    _require(by, Capability.CASE_REVIEW, "add notes to cases")
+    body = body.strip()
+    if not body:
+        raise ApplicationError("note: write the note before saving it.", code="invalid_note")
+    if len(body) > 10_000:
+        raise ApplicationError(
+            f"note: at most 10,000 characters ({len(body):,} given); attach longer material as a document.",
+            code="invalid_note",
+        )
+    application = _lock(application)
+    _require_independent(application, by)
+    note = CaseNote.objects.create(application=application, author=by, body=body)
+    audit_record(actor=by, action="case.note_added", target=application, data={"note": note.pk, "body": body})
+    return note
+
+
+# Assignment ---------------------------------------------------------------------------------------------------
+
+# Cases that still take an officer's time: they count against the automatic assignment's cap.
+ASSIGNED_OPEN = (S.READY_FOR_REVIEW, S.IN_REVIEW, S.INFORMATION_REQUESTED, S.RESUBMITTED, S.PENDING_SECOND_APPROVAL)
+
+
+def reviewers_available(application: Application) -> list[User]:
+    """Active reviewers (review role, TOTP set up, independent of the applicant) below the cap on open cases,
+    in a stable order for the round robin."""
+    return list(
+        officers_independent_of(officers_with(Capability.CASE_REVIEW), application)
+        .annotate(open_cases=Count("assigned_cases", filter=Q(assigned_cases__status__in=ASSIGNED_OPEN)))
+        .filter(open_cases__lt=settings.KYC_AUTO_ASSIGN_MAX_OPEN)
+        .order_by("pk")
+    )
+
+
+@transaction.atomic
+def case_auto_assign(*, application: Application) -> User | None:
+    """When KYC_AUTO_ASSIGN is on, give a case that has just become ready for review to the next reviewer in
+    the round robin who is below KYC_AUTO_ASSIGN_MAX_OPEN open cases; the case stays ready for review until
+    that reviewer claims it. Returns the assignee, or None (off, already assigned, or nobody available: the
+    case then waits in the queue for anyone to claim)."""
+    if not settings.KYC_AUTO_ASSIGN:
+        return None
+    application = _lock(application)
+    if application.status != S.READY_FOR_REVIEW or application.assignee_id is not None:
+        return None
+    rotation, _ = ReviewRotation.objects.select_for_update().get_or_create(id=1)
+    candidates = reviewers_available(application)
+    if not candidates:
+        audit_record(
+            actor=None,
+            action="case.auto_assign_skipped",
+            target=application,
+            data={"reason": "no reviewer below the cap", "cap": settings.KYC_AUTO_ASSIGN_MAX_OPEN},
+        )
+        return None
+    last = rotation.last_assignee_id or 0
+    chosen = next((u for u in candidates if u.pk > last), candidates[0])
+    rotation.last_assignee = chosen
+    rotation.save(update_fields=["last_assignee"])
+    application.assignee = chosen
+    application.save(update_fields=["assignee", "updated_at"])
+    audit_record(
+        actor=None,
+        action="case.auto_assigned",
+        target=application,
+        after={"assignee": chosen.pk},
+        data={"round_robin": True, "cap": settings.KYC_AUTO_ASSIGN_MAX_OPEN},
+    )
+    notify_user(
+        user=chosen,
+        application=application,
+        title=f"{application.reference} was assigned to you",
+        body="Automatic assignment: the case is ready for review; claim it to start.",
+    )
+    return chosen
+
+
+def _notify_approvers(application: Application, *, given: int, required: int) -> None:
+    """Tell the officers who may give the next approval (approver role, not yet approved in this round, not
+    the assignee, independent of the applicant) that the case waits for them."""
+    from kyc.notifications import Notification, case_path
+
+    done = CaseApproval.objects.filter(application=application, round=_round(application)).values("by_id")
+    approvers = (
+        officers_independent_of(officers_with(Capability.CASE_APPROVE), application)
+        .exclude(pk__in=done)
+        .exclude(pk=application.assignee_id or 0)
+    )
+    title = f"{application.reference} waits for approval {given + 1} of {required}"
+    body = f"Risk level {application.get_risk_level_display().lower()}; four-eyes approval is required."
+    Notification.objects.bulk_create(
+        [
+            Notification(recipient=u, application=application, title=title, body=body, link=case_path(application))
+            for u in approvers
+        ]
+    )

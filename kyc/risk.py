@@ -18,8 +18,11 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.permissions import user_has_capability
+from accounts.roles import Capability
 from core.audit import audit_record
 from core.exceptions import ApplicationError
+from kyc.countries import COUNTRY_CODES
 from kyc.models import COMPANY_SUBJECT_TYPES, Application, CountryRisk, Person, RiskLevel, RiskRuleSet
 
 FATF_CSV = Path(__file__).resolve().parent / "data" / "fatf_jurisdictions_2026.csv"
@@ -65,10 +68,44 @@ def current_rules() -> RiskRuleSet:
     return rules
 
 
-def _validate_rules(rules: dict[str, Any]) -> None:
+def _invalid(path: str, message: str) -> ApplicationError:
+    return ApplicationError(f"rules.{path}: {message}", code="invalid_rules")
+
+
+def _whole(value: Any, path: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _invalid(path, f"must be a whole number of points, not {value!r}.")
+    return value
+
+
+def _validate_rules(rules: Any) -> None:
+    """Every problem names the key that is wrong, so a staff member editing the JSON can fix it."""
+    if not isinstance(rules, dict):
+        raise ApplicationError("rules: must be a JSON object like the current rule set.", code="invalid_rules")
     missing = [k for k in DEFAULT_RULES if k not in rules]
     if missing:
         raise ApplicationError(f"rules: missing {', '.join(missing)}.", code="invalid_rules")
+    unknown = sorted(set(rules) - set(DEFAULT_RULES))
+    if unknown:
+        raise ApplicationError(f"rules: unknown key(s) {', '.join(unknown)}.", code="invalid_rules")
+    for section in ("country", "pep", "screening", "entity_type", "levels"):
+        if not isinstance(rules[section], dict):
+            raise _invalid(section, "must be an object of name: points.")
+        expected = set(DEFAULT_RULES[section]) if section in ("country", "screening", "levels") else None
+        if expected is not None and set(rules[section]) != expected:
+            raise _invalid(section, f"must have exactly the keys {', '.join(sorted(expected))}.")
+        for key, value in rules[section].items():
+            _whole(value, f"{section}.{key}")
+    _whole(rules["indirect_ownership"], "indirect_ownership")
+    _whole(rules["regulated"], "regulated")
+    bands = rules["volume_eth"]
+    if not isinstance(bands, list) or not all(isinstance(b, list) and len(b) == 2 for b in bands):
+        raise _invalid("volume_eth", "must be a list of [threshold in ETH, points] pairs, largest threshold first.")
+    thresholds = [_whole(t, f"volume_eth[{i}][0]") for i, (t, _p) in enumerate(bands)]
+    for i, (_t, points) in enumerate(bands):
+        _whole(points, f"volume_eth[{i}][1]")
+    if thresholds != sorted(thresholds, reverse=True):
+        raise _invalid("volume_eth", "list the largest threshold first (the first band reached applies).")
     levels = rules["levels"]
     if not (int(levels["prohibited"]) > int(levels["high"]) > int(levels["medium"])):
         raise ApplicationError(
@@ -76,10 +113,21 @@ def _validate_rules(rules: dict[str, Any]) -> None:
         )
 
 
+def _require_risk_manager(by: User | None) -> None:
+    """Rule sets and country listings change how every case is scored: senior officers only. `None` is the
+    system (the shipped FATF loader)."""
+    if by is not None and not user_has_capability(by, Capability.CASE_APPROVE):
+        raise ApplicationError("You do not have the role needed to change risk rules or lists.", code="forbidden")
+
+
 @transaction.atomic
 def risk_rules_publish(*, rules: dict[str, Any], by: User, note: str) -> RiskRuleSet:
     """A new version of the rule set; earlier versions stay as they were (decisions refer to them)."""
+    _require_risk_manager(by)
     _validate_rules(rules)
+    note = note.strip()
+    if not note:
+        raise ApplicationError("note: say what changed and why.", code="invalid_note")
     latest = RiskRuleSet.objects.select_for_update().order_by("-version").first()
     created = RiskRuleSet.objects.create(
         version=(latest.version + 1) if latest else 1, rules=rules, note=note, created_by=by
@@ -197,9 +245,14 @@ def country_risk_set(
 ) -> CountryRisk | None:
     """Change a country's listing from a date: the listing in force is closed the day before; a None status
     means the country leaves the lists."""
+    _require_risk_manager(by)
     country = country.upper().strip()
     if len(country) != 2 or not country.isalpha():
         raise ApplicationError("country: give an ISO 3166-1 alpha-2 code such as IR.", code="invalid_country")
+    if country not in COUNTRY_CODES:
+        raise ApplicationError(f"country: {country} is not an ISO 3166-1 alpha-2 code.", code="invalid_country")
+    if not source.strip():
+        raise ApplicationError("source: name the FATF publication or plenary.", code="invalid_source")
     if fatf_status is not None and fatf_status not in CountryRisk.FatfStatus.values:
         raise ApplicationError(
             f"fatf_status: choose one of {', '.join(CountryRisk.FatfStatus.values)}.", code="invalid_status"
@@ -213,13 +266,25 @@ def country_risk_set(
     if current is not None:
         current.effective_to = effective_from
         current.save(update_fields=["effective_to"])
+    # A change dated before a later listing already recorded lasts until that listing takes over.
+    later = (
+        CountryRisk.objects.filter(country=country, effective_from__gt=effective_from)
+        .order_by("effective_from")
+        .first()
+    )
     created = None
     if fatf_status is not None:
         created, _ = CountryRisk.objects.update_or_create(
             country=country,
             effective_from=effective_from,
-            defaults={"fatf_status": fatf_status, "source": source, "effective_to": None},
+            defaults={
+                "fatf_status": fatf_status,
+                "source": source.strip(),
+                "effective_to": later.effective_from if later else None,
+            },
         )
+    else:
+        CountryRisk.objects.filter(country=country, effective_from=effective_from).delete()
     audit_record(
         actor=by,
         action="country_risk.set",

@@ -706,6 +706,10 @@ def application_transition(
         after={"status": to},
         data={"reason": reason, **(data or {})},
     )
+    if to == Application.Status.READY_FOR_REVIEW and before != Application.Status.IN_REVIEW:
+        from kyc.review import case_auto_assign  # the review app's hook: optional round-robin assignment
+
+        case_auto_assign(application=application)
     return application
 
 

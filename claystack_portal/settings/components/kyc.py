@@ -90,3 +90,13 @@ KYC_SLA_DAYS: dict[str, int] = {
 KYC_QUEUE_PAGE_SIZE: int = env.int("KYC_QUEUE_PAGE_SIZE", default=50)
 # Days before an approval ends that the applicant is invited to re-verify.
 KYC_EXPIRY_WARNING_DAYS: int = env.int("KYC_EXPIRY_WARNING_DAYS", default=30)
+
+# Where the portal is reached from outside: e-mails carry absolute links built on it.
+SITE_URL: str = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+# Automatic assignment (off by default): a case that becomes ready for review goes, round robin, to an active
+# reviewer (review role, TOTP set up) who has fewer than KYC_AUTO_ASSIGN_MAX_OPEN open cases.
+KYC_AUTO_ASSIGN: bool = env.bool("KYC_AUTO_ASSIGN", default=False)
+KYC_AUTO_ASSIGN_MAX_OPEN: int = env.int("KYC_AUTO_ASSIGN_MAX_OPEN", default=25)
+if KYC_AUTO_ASSIGN_MAX_OPEN < 1:
+    raise ImproperlyConfigured("KYC_AUTO_ASSIGN_MAX_OPEN must be at least 1.")
