@@ -1,13 +1,18 @@
 from __future__ import annotations
 
+from typing import Any
+
+from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers
+from rest_framework import serializers, status
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import Organisation
+from accounts.api_keys import IssuedKey, api_key_create, api_key_list, api_key_revoke, api_key_rotate
+from accounts.models import ApiKey, ApiKeyScope, Membership, Organisation
 from accounts.permissions import HasCapability, user_has_mfa, user_roles
 from accounts.roles import Capability
 from accounts.selectors import audit_event_list, organisation_list_for_user
@@ -108,3 +113,118 @@ class AuditEventListApi(ListAPIView[AuditEvent]):
             target_type=params.get("target_type", "")[:100],
             target_id=params.get("target_id", "")[:64],
         )
+
+
+# API keys ----------------------------------------------------------------------------------------------------
+# Managed with a signed-in owner's session only: these views declare no key scope, so a key cannot mint keys.
+
+
+def _owned_organisation(request: Request, public_id: Any) -> Organisation:
+    """The organisation if the user is a member (else 404, so outsiders learn nothing); non-owners get a 403."""
+    membership = (
+        Membership.objects.select_related("organisation")
+        .filter(user=request.user, organisation__public_id=public_id)  # type: ignore[misc]
+        .first()
+    )
+    if membership is None:
+        raise Http404("No such organisation.")
+    if membership.role != Membership.Role.OWNER:
+        raise PermissionDenied("Only an owner of the organisation manages its API keys.")
+    return membership.organisation
+
+
+def _api_key(organisation: Organisation, key_id: Any) -> ApiKey:
+    key = ApiKey.objects.filter(organisation=organisation, public_id=key_id).first()
+    if key is None:
+        raise Http404("No such API key.")
+    return key
+
+
+class ApiKeyOutputSerializer(serializers.ModelSerializer[ApiKey]):
+    id = serializers.UUIDField(source="public_id")
+    created_by = serializers.EmailField(source="created_by.email")
+    state = serializers.CharField()
+    replaced_by = serializers.UUIDField(source="replaced_by.public_id", allow_null=True, default=None)
+
+    class Meta:
+        model = ApiKey
+        fields = [
+            "id",
+            "name",
+            "prefix",
+            "scopes",
+            "state",
+            "created_at",
+            "created_by",
+            "expires_at",
+            "revoked_at",
+            "last_used_at",
+            "replaced_by",
+        ]
+
+
+class ApiKeyIssuedOutputSerializer(ApiKeyOutputSerializer):
+    key = serializers.CharField(help_text="The key itself. Shown in this response only: store it now.")
+
+    class Meta(ApiKeyOutputSerializer.Meta):
+        fields = [*ApiKeyOutputSerializer.Meta.fields, "key"]
+
+
+def _issued(issued: IssuedKey) -> dict[str, Any]:
+    data = dict(ApiKeyOutputSerializer(issued.api_key).data)
+    data["key"] = issued.plaintext
+    return data
+
+
+class ApiKeyListCreateApi(APIView):
+    class InputSerializer(serializers.Serializer[Any]):
+        class Meta:
+            ref_name = "ApiKeyCreateInput"
+
+        name = serializers.CharField(max_length=100)
+        scopes = serializers.ListField(child=serializers.ChoiceField(choices=ApiKeyScope.choices), min_length=1)
+        expires_in_days = serializers.IntegerField(min_value=1, default=90)
+
+    @extend_schema(responses=ApiKeyOutputSerializer(many=True), summary="The organisation's API keys (owners)")
+    def get(self, request: Request, public_id: Any) -> Response:
+        organisation = _owned_organisation(request, public_id)
+        keys = api_key_list(organisation=organisation).select_related("replaced_by")
+        return Response(ApiKeyOutputSerializer(keys, many=True).data)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: ApiKeyIssuedOutputSerializer},
+        summary="Create an API key; the response is the only time the key is shown",
+    )
+    def post(self, request: Request, public_id: Any) -> Response:
+        organisation = _owned_organisation(request, public_id)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        issued = api_key_create(
+            organisation=organisation,
+            name=data.validated_data["name"],
+            scopes=data.validated_data["scopes"],
+            expires_in_days=data.validated_data["expires_in_days"],
+            by=request.user,  # type: ignore[arg-type]
+        )
+        return Response(_issued(issued), status=status.HTTP_201_CREATED)
+
+
+class ApiKeyRotateApi(APIView):
+    @extend_schema(
+        request=None,
+        responses={201: ApiKeyIssuedOutputSerializer},
+        summary="Replace a key; the old one works for API_KEY_ROTATION_GRACE_SECONDS more",
+    )
+    def post(self, request: Request, public_id: Any, key_id: Any) -> Response:
+        key = _api_key(_owned_organisation(request, public_id), key_id)
+        issued = api_key_rotate(api_key=key, by=request.user)  # type: ignore[arg-type]
+        return Response(_issued(issued), status=status.HTTP_201_CREATED)
+
+
+class ApiKeyRevokeApi(APIView):
+    @extend_schema(request=None, responses=ApiKeyOutputSerializer, summary="Revoke a key now")
+    def post(self, request: Request, public_id: Any, key_id: Any) -> Response:
+        key = _api_key(_owned_organisation(request, public_id), key_id)
+        key = api_key_revoke(api_key=key, by=request.user)  # type: ignore[arg-type]
+        return Response(ApiKeyOutputSerializer(key).data)

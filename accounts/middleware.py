@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -43,4 +47,40 @@ class StaffMFARequiredMiddleware:
                 )
             messages.warning(request, "Staff accounts must set up two-factor authentication before continuing.")
             return redirect(f"{setup_url}?next={request.path}")
+        return self.get_response(request)
+
+
+_LAST_SEEN_KEY = "portal_last_seen"
+# The last-seen time is written at most this often, so a staff user's every click does not rewrite the session.
+_LAST_SEEN_RESOLUTION = 30
+
+
+class StaffSessionTimeoutMiddleware:
+    """Ends a staff session after `STAFF_SESSION_IDLE_SECONDS` without a request, and makes its cookie end with
+    the browser. Applicants keep `SESSION_COOKIE_AGE` (a long form is filled in over hours).
+
+    The staff decision is made per request, so someone granted a role mid-session is held to the staff rule from
+    the next request on. Logging out fires Django's `user_logged_out`, which the audit trail records.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if user.is_authenticated and user_is_staff_member(user):
+            now = int(time.time())
+            idle = int(settings.STAFF_SESSION_IDLE_SECONDS)
+            last_seen = request.session.get(_LAST_SEEN_KEY)
+            if isinstance(last_seen, int) and now - last_seen > idle:
+                logout(request)
+                message = f"Your staff session ended after {idle // 60} minutes without activity; sign in again."
+                if request.path.startswith("/api/"):
+                    return JsonResponse({"detail": message, "code": "session_expired"}, status=403)
+                messages.info(request, message)
+                return redirect_to_login(request.get_full_path())
+            if not isinstance(last_seen, int) or now - last_seen >= _LAST_SEEN_RESOLUTION:
+                request.session[_LAST_SEEN_KEY] = now
+            if not request.session.get_expire_at_browser_close():
+                request.session.set_expiry(0)
         return self.get_response(request)

@@ -154,3 +154,52 @@ class OrganisationInvitation(BaseModel):
     @property
     def is_open(self) -> bool:
         return self.accepted_at is None and self.revoked_at is None and self.expires_at > timezone.now()
+
+
+class ApiKeyScope(models.TextChoices):
+    STATUS_READ = "status:read", "Read the status of the organisation's applications"
+    APPLICATIONS_SUBMIT = "applications:submit", "Create, fill in and submit the organisation's applications"
+
+
+class ApiKey(BaseModel):
+    """A secret an institution's systems use to call the API on behalf of the organisation.
+
+    The key reads `csk_<prefix>_<secret>`; only the prefix (for lookup) and a SHA-256 of the whole key are
+    stored, so the portal cannot show a key again after creation. A request made with the key acts as the
+    member who created it, limited to this organisation and to the key's scopes.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, unique=True)
+    key_hash = models.CharField(max_length=64)
+    scopes = models.JSONField(default=list)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    replaced_by = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replaces"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"API key {self.prefix} ({self.name}) of {self.organisation}"
+
+    def is_usable(self, now: Any = None) -> bool:
+        now = now or timezone.now()
+        return self.revoked_at is None and self.expires_at > now
+
+    @property
+    def state(self) -> str:
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at <= timezone.now():
+            return "expired"
+        if self.replaced_by_id is not None:
+            return "rotating"
+        return "active"

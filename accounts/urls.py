@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from accounts import invitation_views, views
+from accounts import api_key_views, invitation_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -13,6 +13,17 @@ urlpatterns = [
         "organisations/<uuid:public_id>/invitations/<uuid:invitation_id>/revoke/",
         invitation_views.invitation_revoke,
         name="invitation_revoke",
+    ),
+    path("organisations/<uuid:public_id>/api-keys/", api_key_views.api_keys, name="organisation_api_keys"),
+    path(
+        "organisations/<uuid:public_id>/api-keys/<uuid:key_id>/rotate/",
+        api_key_views.api_key_rotate_view,
+        name="api_key_rotate",
+    ),
+    path(
+        "organisations/<uuid:public_id>/api-keys/<uuid:key_id>/revoke/",
+        api_key_views.api_key_revoke_view,
+        name="api_key_revoke",
     ),
     path("invitations/<str:token>/", invitation_views.invitation_accept, name="invitation_accept"),
 ]

@@ -16,6 +16,7 @@ urlpatterns = [
     path("me/", accounts_api.MeApi.as_view(), name="me"),
     path("organisations/", accounts_api.OrganisationListApi.as_view(), name="organisations"),
     path("audit-events/", accounts_api.AuditEventListApi.as_view(), name="audit-events"),
+    path("", include("accounts.api_urls")),
     path("", include("kyc.api_urls")),
     path("", include("screening.api_urls")),
     path("", include("whitelist.api_urls")),

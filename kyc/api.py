@@ -20,7 +20,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import Organisation, User
+from accounts.authentication import api_key_organisation
+from accounts.models import ApiKeyScope, Organisation, User
 from accounts.permissions import user_is_staff_member
 from kyc import selectors, services
 from kyc.idempotency import HEADER as IDEMPOTENCY_HEADER
@@ -68,7 +69,19 @@ class CountryListField(serializers.ListField):
 def _get_application(request: Request, public_id: Any) -> Application:
     if user_is_staff_member(request.user):
         raise Http404("Staff accounts have no applications.")
-    return selectors.application_get_for_user(user=request.user, public_id=public_id)
+    application = selectors.application_get_for_user(user=request.user, public_id=public_id)
+    key_organisation = api_key_organisation(request)
+    if key_organisation is not None and application.organisation_id != key_organisation.pk:
+        # An API key acts for its organisation only, not for everything its creator can see.
+        raise Http404("No such application.")
+    return application
+
+
+# What an API key needs per method (accounts.authentication); reading status is the narrow scope, everything that
+# fills in or submits an application (and reads what was filled in) needs the submit scope.
+READ_STATUS = {"GET": ApiKeyScope.STATUS_READ.value}
+SUBMIT = ApiKeyScope.APPLICATIONS_SUBMIT.value
+SUBMIT_ALL = dict.fromkeys(("GET", "POST", "PUT", "PATCH", "DELETE"), SUBMIT)
 
 
 def _user(request: Request) -> User:
@@ -210,6 +223,8 @@ def _detail(application: Application) -> dict[str, Any]:
 
 
 class ApplicationListCreateApi(APIView):
+    api_key_scopes = {"GET": ApiKeyScope.STATUS_READ.value, "POST": SUBMIT}
+
     class InputSerializer(serializers.Serializer[Any]):
         class Meta:
             ref_name = "ApplicationListCreateInput"
@@ -222,8 +237,12 @@ class ApplicationListCreateApi(APIView):
     def get(self, request: Request) -> Response:
         if user_is_staff_member(request.user):
             raise Http404("Staff accounts have no applications.")
+        applications = selectors.application_list_for_user(user=request.user)
+        key_organisation = api_key_organisation(request)
+        if key_organisation is not None:
+            applications = applications.filter(organisation=key_organisation)
         paginator = LimitOffsetPagination()
-        page = paginator.paginate_queryset(selectors.application_list_for_user(user=request.user), request, self)
+        page = paginator.paginate_queryset(applications, request, self)
         return paginator.get_paginated_response(ApplicationSummaryOutput(page, many=True).data)  # type: ignore[arg-type]
 
     @extend_schema(
@@ -239,7 +258,16 @@ class ApplicationListCreateApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         organisation = None
-        if data.validated_data.get("organisation"):
+        key_organisation = api_key_organisation(request)
+        if key_organisation is not None:
+            # A key creates applications for its own organisation only (never an individual's).
+            if data.validated_data.get("organisation") not in (None, key_organisation.public_id):
+                return Response(
+                    {"organisation": ["This API key acts for another organisation."]},
+                    status=status.HTTP_400_BAD_REQUEST,
+                )
+            organisation = key_organisation
+        elif data.validated_data.get("organisation"):
             organisation = Organisation.objects.filter(
                 public_id=data.validated_data["organisation"], memberships__user=_user(request)
             ).first()
@@ -257,12 +285,16 @@ class ApplicationListCreateApi(APIView):
 
 
 class ApplicationDetailApi(APIView):
+    api_key_scopes = READ_STATUS
+
     @extend_schema(responses=ApplicationOutput, operation_id="applications_retrieve")
     def get(self, request: Request, public_id: Any) -> Response:
         return Response(_detail(_get_application(request, public_id)))
 
 
 class ApplicationDetailsApi(APIView):
+    api_key_scopes = SUBMIT_ALL
+
     class InputSerializer(serializers.Serializer[Any]):
         class Meta:
             ref_name = "ApplicationDetailsInput"
@@ -318,6 +350,8 @@ class PersonInput(serializers.Serializer[Any]):
 class ApplicationProfileApi(APIView):
     """The individual applicant's own KYC fields (individual and operator-individual applications)."""
 
+    api_key_scopes = SUBMIT_ALL
+
     @extend_schema(request=PersonInput, responses=PersonOutput, parameters=[IDEMPOTENCY_PARAM])
     @idempotent
     def put(self, request: Request, public_id: Any) -> Response:
@@ -331,6 +365,8 @@ class ApplicationProfileApi(APIView):
 
 
 class ApplicationCompanyApi(APIView):
+    api_key_scopes = SUBMIT_ALL
+
     class InputSerializer(serializers.Serializer[Any]):
         class Meta:
             ref_name = "ApplicationCompanyInput"
@@ -371,6 +407,8 @@ class ApplicationCompanyApi(APIView):
 
 
 class PersonListCreateApi(APIView):
+    api_key_scopes = SUBMIT_ALL
+
     class InputSerializer(PersonInput):
         class Meta:
             ref_name = "PersonListCreateInput"
@@ -402,6 +440,8 @@ class PersonListCreateApi(APIView):
 
 
 class PersonDetailApi(APIView):
+    api_key_scopes = SUBMIT_ALL
+
     class InputSerializer(PersonInput):
         class Meta:
             ref_name = "PersonDetailInput"
@@ -433,6 +473,8 @@ class PersonDetailApi(APIView):
 
 
 class DocumentListCreateApi(APIView):
+    api_key_scopes = SUBMIT_ALL
+
     parser_classes = [MultiPartParser, FormParser]
 
     class InputSerializer(serializers.Serializer[Any]):
@@ -475,6 +517,8 @@ class DocumentListCreateApi(APIView):
 
 
 class DocumentDetailApi(APIView):
+    api_key_scopes = SUBMIT_ALL
+
     @extend_schema(responses=DocumentOutput, operation_id="applications_documents_retrieve")
     def get(self, request: Request, public_id: Any, document_id: Any) -> Response:
         application = _get_application(request, public_id)
@@ -490,6 +534,8 @@ class DocumentDetailApi(APIView):
 
 
 class WalletListCreateApi(APIView):
+    api_key_scopes = SUBMIT_ALL
+
     class InputSerializer(serializers.Serializer[Any]):
         class Meta:
             ref_name = "WalletListCreateInput"
@@ -519,6 +565,8 @@ class WalletListCreateApi(APIView):
 
 
 class WalletDetailApi(APIView):
+    api_key_scopes = SUBMIT_ALL
+
     @extend_schema(responses=WalletOutput, operation_id="applications_wallets_retrieve")
     def get(self, request: Request, public_id: Any, wallet_id: Any) -> Response:
         application = _get_application(request, public_id)
@@ -543,6 +591,8 @@ class ChallengeOutput(serializers.Serializer[WalletChallenge]):
 
 
 class WalletChallengeApi(APIView):
+    api_key_scopes = SUBMIT_ALL
+
     class InputSerializer(serializers.Serializer[Any]):
         class Meta:
             ref_name = "WalletChallengeInput"
@@ -572,6 +622,8 @@ class WalletChallengeApi(APIView):
 
 
 class WalletProofApi(APIView):
+    api_key_scopes = SUBMIT_ALL
+
     class InputSerializer(serializers.Serializer[Any]):
         class Meta:
             ref_name = "WalletProofInput"
@@ -594,6 +646,8 @@ class WalletProofApi(APIView):
 
 
 class ApplicationSubmitApi(APIView):
+    api_key_scopes = SUBMIT_ALL
+
     @extend_schema(request=None, responses=ApplicationOutput, parameters=[IDEMPOTENCY_PARAM])
     @idempotent
     def post(self, request: Request, public_id: Any) -> Response:
@@ -612,6 +666,8 @@ class TimelineEntryOutput(serializers.Serializer[Any]):
 
 
 class ApplicationTimelineApi(APIView):
+    api_key_scopes = READ_STATUS
+
     @extend_schema(responses=TimelineEntryOutput(many=True))
     def get(self, request: Request, public_id: Any) -> Response:
         application = _get_application(request, public_id)

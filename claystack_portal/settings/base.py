@@ -49,6 +49,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "core.middleware.ContentSecurityPolicyMiddleware",
     "core.middleware.RequestContextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -57,6 +58,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "accounts.middleware.StaffSessionTimeoutMiddleware",
     "accounts.middleware.StaffMFARequiredMiddleware",
 ]
 
@@ -212,11 +214,41 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 8)
+# Staff sessions (anyone with a staff role or admin access) end after this many idle seconds and when the browser
+# closes; applicants keep SESSION_COOKIE_AGE (accounts.middleware.StaffSessionTimeoutMiddleware).
+STAFF_SESSION_IDLE_SECONDS = env.int("STAFF_SESSION_IDLE_SECONDS", default=30 * 60)
+# No inline script or style anywhere (templates load /static/ files); same-origin frames and objects so a document
+# preview can show a PDF or image served by the portal; nobody may frame the portal. Images may be data: URIs
+# (the API docs' icons). core.middleware.ContentSecurityPolicyMiddleware sends it on every response.
+CONTENT_SECURITY_POLICY: dict[str, list[str]] = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "frame-src": ["'self'"],
+    "object-src": ["'self'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+# Views whose responses the portal itself shows in a frame (same origin only): the document preview.
+FRAMEABLE_URL_NAMES = ["kyc:document"]
+CONTENT_SECURITY_POLICY_REPORT_ONLY = env.bool("CONTENT_SECURITY_POLICY_REPORT_ONLY", default=False)
 
 # API -----------------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    # The key class comes first so a wrong key is a 401 with a challenge (it stays silent without a key header).
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.authentication.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "accounts.authentication.ApiKeyRateThrottle",
+        "accounts.authentication.UserRateThrottle",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
@@ -226,6 +258,17 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
 }
+# Per API key and per signed-in user (DRF "scoped" rates: N/second|minute|hour|day); an empty value turns a
+# throttle off. A throttled call gets a 429 with Retry-After.
+API_THROTTLE_RATES: dict[str, str | None] = {
+    "api_key": env.str("API_THROTTLE_KEY_RATE", default="600/minute") or None,
+    "user": env.str("API_THROTTLE_USER_RATE", default="1200/minute") or None,
+}
+# API keys for institutions (accounts/api_keys.py): the longest lifetime an owner may choose, and how long a
+# rotated key keeps working beside its replacement (0 revokes it at once).
+API_KEY_MAX_DAYS = env.int("API_KEY_MAX_DAYS", default=365)
+API_KEY_ROTATION_GRACE_SECONDS = env.int("API_KEY_ROTATION_GRACE_SECONDS", default=24 * 60 * 60)
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "ClayStack Compliance Portal API",
     "DESCRIPTION": "Onboarding, screening, review and whitelist status for ClayStack's permissioned pools.",
