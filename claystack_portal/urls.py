@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("screening.urls")),
     path("", include("whitelist.urls")),
     path("", include("operators.urls")),
+    path("", include("privacy.urls")),
 ]
 
 handler400 = "core.views.error_400"

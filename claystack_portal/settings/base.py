@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "whitelist",
     "kyc",
     "operators",
+    "privacy",
 ]
 
 MIDDLEWARE = [
@@ -315,11 +316,13 @@ from .components.kyc import *  # noqa: E402, F403
 from .components.kyc import BEAT_SCHEDULE as _KYC_BEAT  # noqa: E402
 from .components.operators import *  # noqa: E402, F403
 from .components.operators import BEAT_SCHEDULE as _OPERATORS_BEAT  # noqa: E402
+from .components.privacy import *  # noqa: E402, F403
+from .components.privacy import BEAT_SCHEDULE as _PRIVACY_BEAT  # noqa: E402
 from .components.screening import *  # noqa: E402, F403
 from .components.screening import BEAT_SCHEDULE as _SCREENING_BEAT  # noqa: E402
 from .components.whitelist import *  # noqa: E402, F403
 from .components.whitelist import BEAT_SCHEDULE as _WHITELIST_BEAT  # noqa: E402
 
-for _app_beat in (_KYC_BEAT, _SCREENING_BEAT, _WHITELIST_BEAT, _OPERATORS_BEAT):
+for _app_beat in (_KYC_BEAT, _SCREENING_BEAT, _WHITELIST_BEAT, _OPERATORS_BEAT, _PRIVACY_BEAT):
     CELERY_BEAT_SCHEDULE.update(_app_beat)
 del BEAT_SCHEDULE  # noqa: F821 - star-imported; merged above
