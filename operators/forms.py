@@ -7,7 +7,7 @@ from typing import Any, cast
 from django import forms
 
 from operators.ethvalues import parse_address
-from operators.models import DueDiligenceItem, ExitRequest, OperatorAddress, OperatorProfile
+from operators.models import DueDiligenceItem, ExitRequest, Node, OperatorAddress, OperatorProfile
 
 VERSION_HELP = "As reported by the client, e.g. 1.16.3."
 
@@ -184,3 +184,63 @@ class AdjustmentForm(forms.Form):
 
 class AllocationForm(forms.Form):
     validators = forms.IntegerField(min_value=1, max_value=100_000, initial=100)
+
+
+class NodeForm(forms.ModelForm[Node]):
+    mev_relays = CommaListField(required=False, help_text="Comma-separated, e.g. flashbots, ultrasound, aestus.")
+
+    class Meta:
+        model = Node
+        fields = [
+            "name",
+            "execution_client",
+            "execution_client_version",
+            "consensus_client",
+            "consensus_client_version",
+            "hosting_type",
+            "hosting_provider",
+            "country",
+            "region",
+            "mev_relays",
+        ]
+        help_texts = {
+            "execution_client_version": VERSION_HELP,
+            "consensus_client_version": VERSION_HELP,
+            "hosting_provider": "Cloud provider or data centre (e.g. AWS, Hetzner, Equinix FR5); empty at home.",
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["hosting_provider"].required = False
+        if self.instance.pk:
+            self.initial["mev_relays"] = ", ".join(self.instance.mev_relays or [])
+
+    def clean_country(self) -> str:
+        value = (self.cleaned_data.get("country") or "").strip().upper()
+        if len(value) != 2 or not value.isalpha():
+            raise forms.ValidationError("Use the two-letter ISO 3166-1 code, e.g. DE, GB, US.")
+        return value
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("hosting_type") == "home":
+            data["hosting_provider"] = "home"
+        elif not (data.get("hosting_provider") or "").strip():
+            self.add_error(
+                "hosting_provider", "Name the cloud provider or data centre (e.g. AWS, Hetzner, Equinix FR5)."
+            )
+        return data
+
+    def node_fields(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
+class NodeAssignForm(forms.Form):
+    pubkeys = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Validator public keys (0x + 96 hex), one per line or comma-separated.",
+    )
+
+    def clean_pubkeys(self) -> list[str]:
+        text = self.cleaned_data["pubkeys"]
+        return [part.strip() for part in text.replace("\n", ",").split(",") if part.strip()]

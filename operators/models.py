@@ -146,6 +146,12 @@ class OperatorAddress(BaseModel):
         NOT_REQUESTED = "not_requested", "Not requested"
         REQUESTED = "requested", "Addition requested"
         REMOVAL_REQUESTED = "removal_requested", "Removal requested"
+        HELD = "held", "Held for compliance review"
+
+    class Screening(models.TextChoices):
+        NOT_SCREENED = "not_screened", "Not screened"
+        CLEAR = "clear", "Clear"
+        SANCTIONED = "sanctioned", "On a sanctions list"
 
     operator = models.ForeignKey(OperatorProfile, on_delete=models.CASCADE, related_name="addresses")
     address = models.CharField(max_length=42)
@@ -155,6 +161,11 @@ class OperatorAddress(BaseModel):
         max_length=20, choices=WhitelistState.choices, default=WhitelistState.NOT_REQUESTED
     )
     whitelist_reference = models.CharField(max_length=100, blank=True)
+    # The last wallet screening (screening.selectors.wallet_lookup): its verdict, when, and the list entries found
+    # (current listings and delisted history alike, so staff see what was considered).
+    screening_status = models.CharField(max_length=20, choices=Screening.choices, default=Screening.NOT_SCREENED)
+    screened_at = models.DateTimeField(null=True, blank=True)
+    screening_findings = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["purpose", "address"]
@@ -246,6 +257,35 @@ class DepositImport(BaseModel):
         return f"{self.filename} ({self.keys} keys)"
 
 
+class Node(BaseModel):
+    """A machine (or machine pair) the operator runs validators on. A professional operator spreads its validators
+    over several nodes with different clients, hosts and countries; diversity counts each validator by its node,
+    falling back to the operator profile for validators not attached to one."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    operator = models.ForeignKey(OperatorProfile, on_delete=models.CASCADE, related_name="nodes")
+    name = models.CharField(max_length=100)
+    execution_client = models.CharField(max_length=20, choices=ExecutionClient.choices)
+    execution_client_version = models.CharField(max_length=40, blank=True)
+    consensus_client = models.CharField(max_length=20, choices=ConsensusClient.choices)
+    consensus_client_version = models.CharField(max_length=40, blank=True)
+    hosting_type = models.CharField(max_length=20, choices=HostingType.choices)
+    hosting_provider = models.CharField(max_length=100)
+    country = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2 code.")
+    region = models.CharField(max_length=100, blank=True)
+    mev_relays = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["operator", "name"], name="node_name_unique_per_operator"),
+            models.CheckConstraint(condition=Q(country__regex=r"^[A-Z]{2}$"), name="node_country_iso2"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Validator(BaseModel):
     """A validator key run by an operator. Beacon fields are filled by the performance import."""
 
@@ -265,6 +305,9 @@ class Validator(BaseModel):
     deposit_data_root = models.CharField(max_length=66, blank=True)
     deposit_import = models.ForeignKey(DepositImport, null=True, blank=True, on_delete=models.PROTECT)
     cluster = models.ForeignKey(ObolCluster, null=True, blank=True, on_delete=models.PROTECT, related_name="validators")
+    # PROTECT: a node is removed only once its validators moved elsewhere, so no validator silently changes the
+    # client or country it is counted under.
+    node = models.ForeignKey(Node, null=True, blank=True, on_delete=models.PROTECT, related_name="validators")
     ssv_operator_ids = models.JSONField(default=list, blank=True)
     index = models.PositiveBigIntegerField(null=True, blank=True, unique=True)
     beacon_status = models.CharField(max_length=10, choices=BeaconStatus.choices, default=BeaconStatus.UNKNOWN)

@@ -21,6 +21,7 @@ from operators.diversity import DIMENSIONS, Distribution, distribution
 from operators.models import (
     BeaconImportRun,
     ExitRequest,
+    Node,
     OperatorProfile,
     OperatorScore,
     RewardAdjustment,
@@ -68,6 +69,15 @@ def operator_get_for_user(*, user: Any, public_id: uuid.UUID | str) -> OperatorP
     if operator is None:
         raise Http404
     return operator
+
+
+def operator_works_on(*, user: Any, operator: OperatorProfile) -> bool:
+    """Whether `user` acts as the operator: the individual operator or a member of its organisation."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if operator.user_id is not None:
+        return bool(operator.user_id == user.pk)
+    return operator.organisation_id is not None and operator.organisation.memberships.filter(user=user).exists()  # type: ignore[union-attr]
 
 
 def operator_staff_list(*, status: str = "") -> QuerySet[OperatorProfile]:
@@ -142,16 +152,19 @@ def score_history(operator: OperatorProfile, limit: int = 60) -> list[OperatorSc
     return list(reversed(operator.scores.order_by("-created_at", "-id")[:limit]))
 
 
-def _attribute(operator: OperatorProfile, dimension: str) -> str:
-    if dimension == "hosting":
-        return "home" if operator.hosting_type == "home" else operator.hosting_provider.strip() or "unknown"
+def _attribute(operator: OperatorProfile, dimension: str, node: Node | None = None) -> str:
+    """The value of `dimension` for a validator of `operator` running on `node`: the node's infrastructure when
+    the validator has one, the operator profile's otherwise. The category is always the operator's."""
     if dimension == "category":
         return operator.get_category_display()
+    infra: OperatorProfile | Node = node if node is not None else operator
+    if dimension == "hosting":
+        return "home" if infra.hosting_type == "home" else infra.hosting_provider.strip() or "unknown"
     if dimension == "consensus_client":
-        return operator.get_consensus_client_display()
+        return infra.get_consensus_client_display()
     if dimension == "execution_client":
-        return operator.get_execution_client_display()
-    return str(getattr(operator, dimension))
+        return infra.get_execution_client_display()
+    return str(getattr(infra, dimension))
 
 
 def _approved_with_counts() -> list[OperatorProfile]:
@@ -163,12 +176,34 @@ def _approved_with_counts() -> list[OperatorProfile]:
 
 
 def diversity_distributions() -> list[Distribution]:
-    """Validators of approved operators by country, hosting, clients and category (two queries in all)."""
+    """Live validators of approved operators by country, hosting, clients and category, each counted by its node
+    when it has one and by its operator's profile otherwise (three queries in all)."""
+    operators = {
+        op.pk: op for op in OperatorProfile.objects.filter(status=OperatorProfile.Status.APPROVED).order_by("name")
+    }
+    nodes = {n.pk: n for n in Node.objects.filter(operator_id__in=list(operators))}
+    groups = (
+        Validator.objects.filter(operator_id__in=list(operators), beacon_status__in=LIVE)
+        .values("operator_id", "node_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
     counts: dict[str, Counter[str]] = defaultdict(Counter)
-    for op in _approved_with_counts():
+    for group in groups:
+        operator = operators[group["operator_id"]]
+        node = nodes.get(group["node_id"]) if group["node_id"] is not None else None
         for d in DIMENSIONS:
-            counts[d][_attribute(op, d)] += op.live_validators  # type: ignore[attr-defined]
+            counts[d][_attribute(operator, d, node)] += group["n"]
     return [distribution(d, counts[d]) for d in DIMENSIONS]
+
+
+def operator_nodes(operator: OperatorProfile) -> list[Node]:
+    """The operator's nodes with how many live validators run on each."""
+    return list(
+        operator.nodes.annotate(
+            live_validators=Count("validators", filter=Q(validators__beacon_status__in=LIVE))
+        ).order_by("name")
+    )
 
 
 def public_operator_performance() -> list[dict[str, Any]]:

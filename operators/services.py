@@ -18,6 +18,7 @@ from accounts.models import Organisation, User
 from core.audit import audit_record
 from core.exceptions import ApplicationError
 from operators import checklist, states
+from operators.address_screening import AddressScreening, address_screen
 from operators.deposit_data import EntryProblem, parse_deposit_file
 from operators.ethvalues import parse_address, parse_bls_pubkey, parse_hex, withdrawal_credentials_address
 from operators.models import (
@@ -25,6 +26,7 @@ from operators.models import (
     DepositImport,
     DueDiligenceItem,
     ExitRequest,
+    Node,
     ObolCluster,
     ObolClusterMember,
     OperatorAddress,
@@ -35,7 +37,7 @@ from operators.models import (
     RewardAdjustment,
     Validator,
 )
-from operators.whitelisting import operator_addresses_request_whitelisting
+from operators.whitelisting import operator_address_request_whitelisting, operator_addresses_request_whitelisting
 
 PROFILE_FIELDS = (
     "name",
@@ -177,25 +179,99 @@ def operator_link_application(*, operator: OperatorProfile, by: User, applicatio
     return operator
 
 
+# Addresses may be declared on a draft (reviewed at approval) and on an approved operator (screened, proven and
+# whitelisted at once); not while staff review them.
+ADDRESSES_ACCEPTED = frozenset({*states.OPERATOR_EDITABLE, OperatorProfile.Status.APPROVED})
+
+
+def _screen_row(row: OperatorAddress, by: User | None) -> AddressScreening:
+    """Look the address up on the sanctions lists and record the verdict on the row (audited when it changes)."""
+    result = address_screen(row.address)
+    status = OperatorAddress.Screening.SANCTIONED if result.sanctioned else OperatorAddress.Screening.CLEAR
+    findings = result.findings_json()
+    changed = (row.screening_status, row.screening_findings) != (status, findings)
+    row.screening_status, row.screening_findings, row.screened_at = status, findings, timezone.now()
+    row.save(update_fields=["screening_status", "screening_findings", "screened_at", "updated_at"])
+    if changed:
+        audit_record(
+            actor=by,
+            action="operator.address_screened",
+            target=row.operator,
+            after={"address": row.address, "purpose": row.purpose, "screening": status, "findings": findings},
+        )
+    return result
+
+
+@transaction.atomic
+def operator_addresses_screen(*, operator: OperatorProfile, by: User | None) -> list[OperatorAddress]:
+    """Screen every address of the operator now and record each result (staff see them on the operator page)."""
+    rows = list(OperatorAddress.objects.select_for_update().filter(operator=operator).select_related("operator"))
+    for row in rows:
+        _screen_row(row, by)
+    return rows
+
+
 @transaction.atomic
 def operator_address_add(
     *, operator: OperatorProfile, by: User, address: str, purpose: str, label: str = ""
 ) -> OperatorAddress:
+    """Declare an address. It is screened at once and the result recorded on the row.
+
+    On a draft the address waits for approval. On an approved operator it must already be a proven wallet of the
+    linked application; if screening finds it on a sanctions list it is kept, marked held and NOT whitelisted (the
+    approval blockers name it); otherwise its whitelist addition is queued in this transaction.
+    """
     operator = _lock(operator)
-    _require_editable(operator)
-    checksummed = parse_address(address)
+    if operator.status not in ADDRESSES_ACCEPTED:
+        raise ApplicationError(
+            f"Addresses cannot be declared while the operator is {operator.get_status_display().lower()}.",
+            code="not_editable",
+        )
+    try:
+        checksummed = parse_address(address)
+    except ValueError as exc:
+        raise ApplicationError(str(exc), code="invalid_address") from exc
     if purpose not in OperatorAddress.Purpose.values:
         raise ApplicationError(f"Purpose must be one of {', '.join(OperatorAddress.Purpose.values)}.")
     if operator.addresses.filter(address=checksummed, purpose=purpose).exists():
         raise ApplicationError(f"{checksummed} is already declared for this purpose.", code="duplicate_address")
+    approved = operator.status == OperatorProfile.Status.APPROVED
+    if approved and not _proven_on_application(operator, checksummed):
+        raise ApplicationError(
+            f"{checksummed} is not a proven wallet of the linked application; prove it there first, so it is "
+            "screened with the case.",
+            code="address_not_proven",
+        )
     row = OperatorAddress.objects.create(operator=operator, address=checksummed, purpose=purpose, label=label[:100])
     audit_record(
         actor=by, action="operator.address_added", target=operator, after={"address": checksummed, "purpose": purpose}
     )
+    result = _screen_row(row, by)
+    if approved:
+        if result.sanctioned:
+            row.whitelist_state = OperatorAddress.WhitelistState.HELD
+            row.save(update_fields=["whitelist_state", "updated_at"])
+            audit_record(
+                actor=by,
+                action="operator.address_held",
+                target=operator,
+                data={"address": checksummed, "reason": result.reason()},
+            )
+        else:
+            operator_address_request_whitelisting(
+                operator=operator, address=row, by=by, action="add", why="added an address"
+            )
     return row
 
 
-def _approval_blockers(operator: OperatorProfile) -> list[str]:
+def _proven_on_application(operator: OperatorProfile, address: str) -> bool:
+    app = operator.kyc_application
+    if app is None:
+        return False
+    return app.wallets.filter(address__iexact=address, verified_at__isnull=False).exists()
+
+
+def _approval_blockers(operator: OperatorProfile, *, include_screening: bool = True) -> list[str]:
     from kyc.models import Application, SubjectType
 
     blockers: list[str] = []
@@ -228,6 +304,12 @@ def _approval_blockers(operator: OperatorProfile) -> list[str]:
             blockers.append(
                 "Addresses not proven (and screened) on the linked application: " + ", ".join(unproven) + "."
             )
+    # Screened now, not trusted from the last recorded result: a list may have changed since the address was added.
+    # The operator's own view leaves them out: telling a listed party it was matched would tip it off.
+    for a in addresses if include_screening else []:
+        screening = address_screen(a.address)
+        if screening.sanctioned:
+            blockers.append(screening.reason())
     if operator.category == Category.OBOL_CLUSTER and not operator.clusters.exists():
         blockers.append("An Obol cluster operator needs its cluster definition.")
     if operator.category == Category.SSV_OPERATOR and not operator.ssv_operator_ids:
@@ -235,8 +317,9 @@ def _approval_blockers(operator: OperatorProfile) -> list[str]:
     return blockers
 
 
-def operator_approval_blockers(*, operator: OperatorProfile) -> list[str]:
-    return _approval_blockers(operator)
+def operator_approval_blockers(*, operator: OperatorProfile, for_staff: bool = True) -> list[str]:
+    """Why the operator cannot be approved yet. Screening hits are named for staff only (no tipping off)."""
+    return _approval_blockers(operator, include_screening=for_staff)
 
 
 @transaction.atomic
@@ -264,6 +347,10 @@ def operator_transition(
     ):
         raise ApplicationError("Give a reason; the operator will read it.", code="reason_required")
     now = timezone.now()
+    if to_status in (OperatorProfile.Status.SUBMITTED, OperatorProfile.Status.IN_REVIEW):
+        # Recorded at each hand-over, so the reviewer opens the case with a current screening of every address.
+        for row in operator.addresses.all():
+            _screen_row(row, by)
     if to_status == OperatorProfile.Status.APPROVED:
         blockers = _approval_blockers(operator)
         if blockers:
@@ -484,6 +571,118 @@ def validator_register(
     )
     audit_record(actor=by, action="operator.validator_registered", target=operator, data={"pubkey": key})
     return validator
+
+
+NODE_FIELDS = (
+    "name",
+    "execution_client",
+    "execution_client_version",
+    "consensus_client",
+    "consensus_client_version",
+    "hosting_type",
+    "hosting_provider",
+    "country",
+    "region",
+    "mev_relays",
+)
+
+
+def _node_snapshot(node: Node) -> dict[str, Any]:
+    return {"node": str(node.public_id), **{f: getattr(node, f) for f in NODE_FIELDS}}
+
+
+def _require_nodes_editable(operator: OperatorProfile) -> None:
+    # Machines change while the operator runs validators, so an approved operator keeps its nodes up to date.
+    if operator.status not in states.KEYS_ACCEPTED:
+        raise ApplicationError(
+            f"Nodes cannot be changed while the operator is {operator.get_status_display().lower()}.",
+            code="nodes_not_editable",
+        )
+
+
+def _node_name_free(operator: OperatorProfile, name: str, exclude: Any = None) -> None:
+    if operator.nodes.filter(name=name).exclude(pk=exclude).exists():
+        raise ApplicationError(f"A node named {name} already exists.", code="duplicate_node")
+
+
+@transaction.atomic
+def node_create(*, operator: OperatorProfile, by: User, fields: dict[str, Any]) -> Node:
+    """Record a machine of the operator (clients, hosting, place, relays). Fields arrive cleaned by the form or
+    serializer."""
+    operator = _lock(operator)
+    _require_nodes_editable(operator)
+    values = {k: v for k, v in fields.items() if k in NODE_FIELDS}
+    _node_name_free(operator, values.get("name", ""))
+    node = Node.objects.create(operator=operator, **values)
+    audit_record(actor=by, action="operator.node_created", target=operator, after=_node_snapshot(node))
+    return node
+
+
+@transaction.atomic
+def node_update(*, node: Node, by: User, fields: dict[str, Any]) -> Node:
+    operator = _lock(node.operator)
+    _require_nodes_editable(operator)
+    node = Node.objects.select_for_update().get(pk=node.pk)
+    before = _node_snapshot(node)
+    values = {k: v for k, v in fields.items() if k in NODE_FIELDS}
+    if "name" in values:
+        _node_name_free(operator, values["name"], exclude=node.pk)
+    for key, value in values.items():
+        setattr(node, key, value)
+    node.save()
+    audit_record(actor=by, action="operator.node_updated", target=operator, before=before, after=_node_snapshot(node))
+    return node
+
+
+@transaction.atomic
+def node_delete(*, node: Node, by: User) -> None:
+    """Remove a node that no validator runs on (move them first, so none changes its counted client unnoticed)."""
+    operator = _lock(node.operator)
+    _require_nodes_editable(operator)
+    attached = node.validators.count()
+    if attached:
+        raise ApplicationError(
+            f"{attached} validator(s) run on {node.name}; move them to another node first.", code="node_in_use"
+        )
+    before = _node_snapshot(node)
+    node.delete()
+    audit_record(actor=by, action="operator.node_deleted", target=operator, before=before)
+
+
+@transaction.atomic
+def validators_assign_node(*, operator: OperatorProfile, by: User, node: Node | None, pubkeys: list[str]) -> int:
+    """Attach the operator's validators `pubkeys` to `node` (None: back to the profile's infrastructure).
+
+    All or nothing: a key that is malformed or not one of this operator's validators refuses the whole request,
+    naming it. Returns how many validators were moved.
+    """
+    operator = _lock(operator)
+    _require_nodes_editable(operator)
+    if node is not None and node.operator_id != operator.pk:
+        raise ApplicationError("That node belongs to another operator.", code="foreign_node")
+    keys: list[str] = []
+    problems: list[str] = []
+    for n, raw in enumerate(pubkeys, start=1):
+        try:
+            keys.append(parse_bls_pubkey(raw))
+        except ValueError as exc:
+            problems.append(f"Key {n}: {exc}")
+    if not keys and not problems:
+        raise ApplicationError("Give at least one validator public key.", code="no_keys")
+    known = set(operator.validators.filter(pubkey__in=keys).values_list("pubkey", flat=True))
+    problems += [f"{k[:14]}… is not a validator of this operator." for k in keys if k not in known]
+    if problems:
+        raise ApplicationError(
+            "No validator was moved: " + " ".join(problems), code="invalid_keys", extra={"problems": problems}
+        )
+    moved = operator.validators.filter(pubkey__in=keys).update(node=node, updated_at=timezone.now())
+    audit_record(
+        actor=by,
+        action="operator.validators_assigned",
+        target=operator,
+        after={"node": str(node.public_id) if node else None, "validators": sorted(keys)},
+    )
+    return moved
 
 
 @transaction.atomic

@@ -14,6 +14,18 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("operators/<uuid:public_id>/link/", views.operator_link, name="operators_link"),
     path("operators/<uuid:public_id>/addresses/", views.operator_address_add, name="operators_address_add"),
     path("operators/<uuid:public_id>/clusters/", views.operator_cluster_add, name="operators_cluster_add"),
+    path("operators/<uuid:public_id>/nodes/new/", views.operator_node_create, name="operators_node_create"),
+    path("operators/<uuid:public_id>/nodes/<uuid:node_id>/", views.operator_node_edit, name="operators_node_edit"),
+    path(
+        "operators/<uuid:public_id>/nodes/<uuid:node_id>/delete/",
+        views.operator_node_delete,
+        name="operators_node_delete",
+    ),
+    path(
+        "operators/<uuid:public_id>/nodes/<uuid:node_id>/validators/",
+        views.operator_node_assign,
+        name="operators_node_assign",
+    ),
     path("operators/<uuid:public_id>/deposit-data/", views.operator_deposit_data, name="operators_deposit_data"),
     path("operators/<uuid:public_id>/exits/", views.operator_exit_voluntary, name="operators_exit"),
     path("operators/<uuid:public_id>/rewards/", views.operator_rewards, name="operators_rewards"),

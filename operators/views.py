@@ -22,7 +22,7 @@ from core.exceptions import ApplicationError
 from operators import checklist, forms, selectors, services, states
 from operators.allocation import allocate
 from operators.diversity import bar_chart_svg, line_chart_svg
-from operators.models import BeaconImportRun, DueDiligenceItem, ExitRequest, OperatorProfile, Validator
+from operators.models import BeaconImportRun, DueDiligenceItem, ExitRequest, Node, OperatorProfile, Validator
 
 
 def _user(request: HttpRequest) -> User:
@@ -47,8 +47,8 @@ def _own_operator(request: HttpRequest, public_id: Any) -> OperatorProfile:
     return operator
 
 
-def _detail_context(request: HttpRequest, operator: OperatorProfile) -> dict[str, Any]:
-    validators = operator.validators.select_related("cluster").order_by("id")
+def _detail_context(request: HttpRequest, operator: OperatorProfile, *, staff: bool = False) -> dict[str, Any]:
+    validators = operator.validators.select_related("cluster", "node").order_by("id")
     page = Paginator(validators, 50).get_page(request.GET.get("page"))
     scores = selectors.score_history(operator)
     items = list(operator.checklist.select_related("reviewed_by"))
@@ -69,7 +69,10 @@ def _detail_context(request: HttpRequest, operator: OperatorProfile) -> dict[str
         ),
         "editable": operator.status in states.OPERATOR_EDITABLE,
         "keys_accepted": operator.status in states.KEYS_ACCEPTED,
-        "blockers": services.operator_approval_blockers(operator=operator),
+        "nodes_editable": operator.status in states.KEYS_ACCEPTED,
+        "addresses_accepted": operator.status in services.ADDRESSES_ACCEPTED,
+        "blockers": services.operator_approval_blockers(operator=operator, for_staff=staff),
+        "nodes": selectors.operator_nodes(operator),
         "network": settings.OPERATORS_NETWORK,
         "address_form": forms.AddressForm(),
         "cluster_form": forms.ClusterForm(),
@@ -202,16 +205,27 @@ def operator_address_add(request: HttpRequest, public_id: Any) -> HttpResponse:
     form = forms.AddressForm(request.POST)
     if form.is_valid():
         d = form.cleaned_data
-        _apply(
-            request,
-            lambda: services.operator_address_add(
+        try:
+            row = services.operator_address_add(
                 operator=operator, by=_user(request), address=d["address"], purpose=d["purpose"], label=d["label"]
-            ),
-            f"Address {d['address']} added.",
-        )
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"Address {row.address} added. {_address_next_step(row)}")
     else:
         messages.error(request, _errors(form))
     return redirect("operators_detail", public_id=operator.public_id)
+
+
+def _address_next_step(row: Any) -> str:
+    # Neutral wording for a held address: the operator is not told it matched a sanctions list.
+    state = row.whitelist_state
+    if state == row.WhitelistState.REQUESTED:
+        return "It is queued for the operators' whitelist."
+    if state == row.WhitelistState.HELD:
+        return "It is held for compliance review before it can be whitelisted."
+    return "It goes to the operators' whitelist when the operator is approved."
 
 
 @login_required
@@ -304,6 +318,89 @@ def operator_rewards(request: HttpRequest, public_id: Any) -> HttpResponse:
     return render(request, "operators/rewards.html", {"operator": operator, "form": form, "report": report})
 
 
+def _own_node(request: HttpRequest, operator: OperatorProfile, node_id: Any) -> Node:
+    node = operator.nodes.filter(public_id=node_id).first()
+    if node is None:
+        raise Http404
+    return node
+
+
+@login_required
+def operator_node_create(request: HttpRequest, public_id: Any) -> HttpResponse:
+    operator = _own_operator(request, public_id)
+    form = forms.NodeForm(request.POST or None)
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and _apply(
+            request,
+            lambda: services.node_create(operator=operator, by=_user(request), fields=form.node_fields()),
+            f"Node {form.cleaned_data['name']} recorded.",
+        )
+    ):
+        return redirect("operators_detail", public_id=operator.public_id)
+    return render(request, "operators/node_form.html", {"form": form, "operator": operator, "node": None})
+
+
+@login_required
+def operator_node_edit(request: HttpRequest, public_id: Any, node_id: Any) -> HttpResponse:
+    operator = _own_operator(request, public_id)
+    node = _own_node(request, operator, node_id)
+    form = forms.NodeForm(request.POST or None, instance=Node.objects.get(pk=node.pk))
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and _apply(
+            request,
+            lambda: services.node_update(node=node, by=_user(request), fields=form.node_fields()),
+            f"Node {form.cleaned_data['name']} saved.",
+        )
+    ):
+        return redirect("operators_detail", public_id=operator.public_id)
+    return render(
+        request,
+        "operators/node_form.html",
+        {
+            "form": form,
+            "operator": operator,
+            "node": node,
+            "assign_form": forms.NodeAssignForm(),
+            "node_validators": list(node.validators.order_by("id")[:200]),
+        },
+    )
+
+
+@login_required
+@require_POST
+def operator_node_delete(request: HttpRequest, public_id: Any, node_id: Any) -> HttpResponse:
+    operator = _own_operator(request, public_id)
+    node = _own_node(request, operator, node_id)
+    name = node.name
+    if not _apply(request, lambda: services.node_delete(node=node, by=_user(request)), f"Node {name} removed."):
+        return redirect("operators_node_edit", public_id=operator.public_id, node_id=node.public_id)
+    return redirect("operators_detail", public_id=operator.public_id)
+
+
+@login_required
+@require_POST
+def operator_node_assign(request: HttpRequest, public_id: Any, node_id: Any) -> HttpResponse:
+    operator = _own_operator(request, public_id)
+    node = _own_node(request, operator, node_id)
+    form = forms.NodeAssignForm(request.POST)
+    if form.is_valid():
+        keys = form.cleaned_data["pubkeys"]
+        # "detach" sends the validators back to the profile's infrastructure.
+        target = None if request.POST.get("detach") else node
+        _apply(
+            request,
+            lambda: services.validators_assign_node(operator=operator, by=_user(request), node=target, pubkeys=keys),
+            f"{len(keys)} validator(s) {'detached from' if target is None else 'moved to'} {node.name}.",
+        )
+    else:
+        messages.error(request, _errors(form))
+    return redirect("operators_node_edit", public_id=operator.public_id, node_id=node.public_id)
+
+
 # Public ----------------------------------------------------------------------------------------------------
 def diversity(request: HttpRequest) -> HttpResponse:
     distributions = selectors.diversity_distributions()
@@ -351,7 +448,7 @@ def staff_operator_list(request: HttpRequest) -> HttpResponse:
 @capability_required(Capability.OPERATOR_REVIEW)
 def staff_operator_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
     operator = _operator(request, public_id)
-    context = _detail_context(request, operator)
+    context = _detail_context(request, operator, staff=True)
     context["staff"] = True
     context["staff_actions"] = [(s, states.ACTION_LABELS[s]) for s in states.next_states(operator.status, states.STAFF)]
     context["exit_form"] = forms.StaffExitForm()
@@ -372,6 +469,9 @@ def staff_operator_transition(request: HttpRequest, public_id: Any) -> HttpRespo
         if states.allowed_actor(operator.status, to_status) != states.STAFF:
             messages.error(request, "That step is not for staff to take from this state.")
         else:
+            if to_status == OperatorProfile.Status.APPROVED:
+                # Committed on its own, so a hit that refuses the approval stays on record and on the page.
+                services.operator_addresses_screen(operator=operator, by=_user(request))
             _apply(
                 request,
                 lambda: services.operator_transition(
