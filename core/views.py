@@ -5,17 +5,16 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from core.health import check_cache, check_database, worker_heartbeat
+from core.health import health_report
 
 
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Readiness: 200 when the database and cache answer. The worker heartbeat is reported, not required,
-    so a worker restart does not take the web tier out of the load balancer."""
-    checks = {"database": check_database(), "cache": check_cache(), "worker": worker_heartbeat()}
-    healthy = checks["database"]["ok"] and checks["cache"]["ok"]
-    return JsonResponse({"status": "ok" if healthy else "fail", "checks": checks}, status=200 if healthy else 503)
+    """Readiness: 200 when the critical components answer (core.health.CRITICAL), 503 otherwise; every
+    component's state in the body."""
+    status, body = health_report()
+    return JsonResponse(body, status=status)
 
 
 def error_400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
