@@ -15,6 +15,7 @@ until staff re-run it (`case_screening_rerun`).
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import uuid
 from collections.abc import Iterable, Iterator
@@ -67,8 +68,8 @@ class PlannedCheck:
 
 
 def _country_names(codes: Iterable[str]) -> str:
-    # The lists publish nationalities as country names ("Russia", "Iran"), people give ISO codes: hand over the
-    # names so the matcher can compare like with like; several are separated by ";".
+    # Several nationalities are separated by ";". Names rather than ISO codes, so that the subject reads well on
+    # the case page and in the raw payload; the matcher reduces both to codes (screening.countries).
     return "; ".join(COUNTRIES.get(code, code) for code in codes if code)
 
 
@@ -77,7 +78,9 @@ def _person_subject(person: Person) -> dict[str, str]:
     return {
         "name": person.legal_name,
         "schema": "Person",
-        "birth_date": dob.isoformat() if hasattr(dob, "isoformat") else str(dob or ""),
+        # Only the year leaves kyc: the matcher weighs birth years (lists often give no more), and screening's
+        # records are not encrypted while the full date of birth is personal data kept encrypted here.
+        "birth_date": str(dob.year) if isinstance(dob, dt.date) else "",
         "nationality": _country_names(person.nationalities or []),
         "country": person.country_of_residence,
     }

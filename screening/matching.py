@@ -377,6 +377,15 @@ class Evidence:
     nationalities: tuple[str, ...] = ()
 
 
+@lru_cache(maxsize=4096)  # a few hundred distinct spellings recur across every candidate
+def _nationality_key(value: str) -> str:
+    """The ISO code when the country is known under any of its names ("Russia", "Russian Federation", "RU"),
+    else the romanised text: publishers spell countries differently, which is no disagreement."""
+    from screening.countries import country_code
+
+    return country_code(value) or romanise(value)
+
+
 def _evidence_adjustment(query: Evidence, candidate: Evidence) -> tuple[float, list[str]]:
     delta = 0.0
     notes: list[str] = []
@@ -390,8 +399,8 @@ def _evidence_adjustment(query: Evidence, candidate: Evidence) -> tuple[float, l
         else:
             delta -= 0.2
             notes.append("birth year differs")
-    q_nat = {romanise(n) for n in query.nationalities if n}
-    c_nat = {romanise(n) for n in candidate.nationalities if n}
+    q_nat = {_nationality_key(n) for n in query.nationalities if n}
+    c_nat = {_nationality_key(n) for n in candidate.nationalities if n}
     if q_nat and c_nat:
         if q_nat & c_nat:
             delta += 0.03

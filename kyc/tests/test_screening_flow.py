@@ -94,8 +94,10 @@ def test_a_submitted_company_is_screened_subject_by_subject_and_then_ready_for_r
     )
     assert {c.status for c in checks} == {CheckStatus.DONE}
     director = next(c for c in checks if c.subject_ref.startswith("kyc.person:") and "Jane" in c.subject["name"])
-    # Date of birth and nationality go to the matcher as evidence, the nationality as the lists spell it.
-    assert director.subject["birth_date"] == "1984-03-14" and director.subject["nationality"] == "United Kingdom"
+    # Birth year and nationality go to the matcher as evidence (the nationality as the lists spell it); the full
+    # date of birth stays encrypted in kyc.
+    assert director.subject["birth_date"] == "1984" and director.subject["nationality"] == "United Kingdom"
+    assert "1984-03-14" not in json.dumps([c.subject for c in checks] + [c.raw_payload for c in checks])
     assert screening_flow.case_screening_blockers(app) == []
     assert app.risk_rules_version is not None and app.risk_level
     assert AuditEvent.objects.filter(action="case.screening_started").count() == 1

@@ -101,3 +101,36 @@ def test_the_matcher_scores_the_shared_hard_pairs_better_than_chance(shared_dev:
         for r in rows
     )
     assert correct / len(rows) > 0.8
+
+
+@pytest.mark.parametrize(
+    ("ours", "listed"),
+    [
+        ("RU", "Russian Federation"),
+        ("Russia", "Russian Federation"),
+        ("North Korea", "Korea, North"),
+        ("KP", "Democratic People's Republic of Korea"),
+        ("Myanmar", "Burma"),
+        ("Iran", "Iran (Islamic Republic of)"),
+    ],
+)
+def test_nationality_agrees_however_the_publisher_spells_the_country(ours: str, listed: str) -> None:
+    result = score_pair(
+        "Ivan Petrov",
+        "Ivan Petrov",
+        schema="Person",
+        query=Evidence(nationalities=(ours,)),
+        candidate=Evidence(nationalities=(listed,)),
+    )
+    assert "nationality agrees" in result.explanation
+
+
+def test_a_different_country_is_still_a_disagreement() -> None:
+    result = score_pair(
+        "Ivan Petrov",
+        "Ivan Petrov",
+        schema="Person",
+        query=Evidence(nationalities=("United Kingdom",)),
+        candidate=Evidence(nationalities=("Russia",)),
+    )
+    assert "nationality differs" in result.explanation
