@@ -96,3 +96,43 @@ def test_the_case_page_shows_the_hit_with_its_explanation_and_takes_a_ruling(
         {"hit": hit.pk, "ruling": "true_match", "rationale": "same person, same birth date"},
     )
     assert claimed.adjudications.get().rationale == "same person, same birth date"
+
+
+def test_a_true_match_on_a_wallet_of_a_case_not_yet_approved_or_on_a_person_asks_nothing_of_the_whitelist(
+    claimed: Application, reviewer: Any
+) -> None:
+    from whitelist.models import Change
+
+    wallet_hit = _hit(f"kyc.wallet:{claimed.wallets.get().public_id}", "OFAC:27307")
+    adjudication.hit_adjudicate(
+        application=claimed, hit_id=wallet_hit.pk, by=reviewer, ruling="true_match", rationale="listed address"
+    )
+    owner = claimed.people.get(legal_name="Uma Owner")
+    person_hit = _hit(f"kyc.person:{owner.public_id}")
+    adjudication.hit_adjudicate(
+        application=claimed, hit_id=person_hit.pk, by=reviewer, ruling="true_match", rationale="same person"
+    )
+    # Not on the whitelist yet: the confirmed matches keep it off (they count against the approval instead).
+    assert not Change.objects.filter(action="remove").exists()
+    assert adjudication.confirmed_hits(claimed) == 2
+
+
+def test_a_true_match_on_an_approved_wallet_is_removed_in_the_same_transaction_as_the_ruling(
+    claimed: Application, reviewer: Any
+) -> None:
+    from whitelist.models import Change
+
+    claimed = review.case_approve(application=claimed, by=reviewer, reason="clear", risk_level="low")
+    assert claimed.status == S.APPROVED
+    wallet = claimed.wallets.get()
+    hit = _hit(f"kyc.wallet:{wallet.public_id}", "OFAC:27307")
+    with pytest.raises(ApplicationError):
+        # A ruling that fails (no rationale) leaves no removal behind.
+        adjudication.hit_adjudicate(application=claimed, hit_id=hit.pk, by=reviewer, ruling="true_match", rationale="")
+    assert not Change.objects.filter(action="remove").exists()
+    adjudication.hit_adjudicate(
+        application=claimed, hit_id=hit.pk, by=reviewer, ruling="true_match", rationale="same address as listed"
+    )
+    removal = Change.objects.get(action="remove")
+    assert (removal.address, removal.list_key) == (wallet.address, "stakers")
+    assert "OFAC:27307" in removal.reason
