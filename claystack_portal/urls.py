@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("screening.urls")),
     path("", include("whitelist.urls")),
     path("", include("operators.urls")),
+    path("", include("kyc.reporting_urls")),
     path("", include("privacy.urls")),
 ]
 

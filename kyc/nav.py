@@ -2,5 +2,8 @@
 
 from __future__ import annotations
 
-STAFF_NAV: list[tuple[str, str, str]] = [("Review queue", "kyc:queue", "case.view")]
+STAFF_NAV: list[tuple[str, str, str]] = [
+    ("Review queue", "kyc:queue", "case.view"),
+    ("Reports", "reporting:dashboard", "report.view"),
+]
 APPLICANT_NAV: list[tuple[str, str]] = [("My applications", "kyc:list"), ("New application", "kyc:new")]
