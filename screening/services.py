@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
@@ -247,7 +248,8 @@ def list_download(*, source: str, dest: Path, timeout: float | None = None) -> d
             raise ApplicationError(
                 f"Downloading {source} {option} from {url} failed: {exc}", code="screening_download"
             ) from exc
-        target = dest / f"{source}-{option}{Path(url).suffix or '.dat'}"
+        # The suffix of the URL's path only: a mirror may add a query string (signed URLs).
+        target = dest / f"{source}-{option}{Path(urlsplit(url).path).suffix or '.dat'}"
         target.write_bytes(response.content)
         files[option] = target
     return files
