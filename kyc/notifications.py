@@ -119,10 +119,13 @@ def notifications_unread_count(user: User) -> int:
     return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
 
 
-def notifications_mark_read(*, user: User, ids: list[int] | None = None) -> int:
-    """Mark the user's notifications read (all unread ones when `ids` is None); returns how many changed.
-    Scoped to the recipient, so nobody can mark someone else's."""
+def notifications_mark_read(*, user: User, ids: list[int] | None = None, application: Application | None = None) -> int:
+    """Mark the user's unread notifications read: those in `ids`, those about `application` (opening the case
+    reads them), or all of them; returns how many changed. Scoped to the recipient, so nobody can mark someone
+    else's."""
     qs = Notification.objects.filter(recipient=user, read_at__isnull=True)
     if ids is not None:
         qs = qs.filter(pk__in=ids)
+    if application is not None:
+        qs = qs.filter(application=application)
     return qs.update(read_at=timezone.now())

@@ -27,6 +27,7 @@ from django.db.models import (
     Subquery,
     Value,
     When,
+    Window,
 )
 from django.db.models.functions import Coalesce, Concat
 from django.utils import timezone
@@ -209,6 +210,53 @@ def queue_cases(filters: QueueFilters, *, user: Any) -> QuerySet[Application]:
     # Unscored cases (no risk score) sort last either way.
     order = F(field[1:]).desc(nulls_last=True) if field.startswith("-") else F(field).asc(nulls_last=True)
     return qs.order_by(order, "pk")
+
+
+def window_slice(qs: QuerySet[Application], *, offset: int, limit: int) -> tuple[list[Application], int]:
+    """One query for a page and the total it is a page of (COUNT(*) OVER () rides along with the rows), where
+    a paginator would count first. A page past the end costs one more query, to learn the total."""
+    rows: list[Application] = list(qs.annotate(queue_total=Window(Count("pk")))[offset : offset + limit])
+    if rows:
+        return rows, int(getattr(rows[0], "queue_total"))  # noqa: B009 - an annotation the stubs cannot see
+    return [], (qs.count() if offset else 0)
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    cases: list[Application]
+    number: int
+    total: int
+    size: int
+
+    @property
+    def num_pages(self) -> int:
+        return max(1, -(-self.total // self.size))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.num_pages
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+
+def queue_page(qs: QuerySet[Application], *, number: Any, size: int) -> QueuePage:
+    """Page `number` (1-based; anything unreadable is page 1, past the end is the last page)."""
+    page = int(number) if str(number).isdigit() and int(number) > 0 else 1
+    cases, total = window_slice(qs, offset=(page - 1) * size, limit=size)
+    if not cases and total:
+        page = -(-total // size)
+        cases, total = window_slice(qs, offset=(page - 1) * size, limit=size)
+    return QueuePage(cases=cases, number=page, total=total, size=size)
 
 
 def queue_counts() -> list[tuple[str, str, int]]:

@@ -439,11 +439,13 @@ def case_approval_blockers(application: Application) -> list[str]:
     """Everything that stops an approval, each as a sentence fragment an officer can act on: screening hits
     without a ruling (or escalated), and screening that has not finished or failed without a result."""
     from kyc.adjudication import open_hits
+    from kyc.screening_flow import case_screening_blockers
 
     blockers: list[str] = []
     hits = open_hits(application)
     if hits:
         blockers.append(f"{_OPEN_HITS} without a ruling or escalated ({len(hits)}); adjudicate them first")
+    blockers += [reason.rstrip(".") for reason in case_screening_blockers(application)]
     return blockers
 
 

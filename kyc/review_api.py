@@ -29,6 +29,7 @@ class QueueCaseOutput(serializers.Serializer[Any]):
     submitted_at = serializers.DateTimeField()
     due_at = serializers.DateTimeField()
     overdue = serializers.SerializerMethodField()
+    open_hits = serializers.BooleanField(source="has_open_hits")
 
     def get_name(self, obj: Any) -> str:
         company = getattr(obj, "company", None)
@@ -39,8 +40,17 @@ class QueueCaseOutput(serializers.Serializer[Any]):
 
 
 class QueuePagination(LimitOffsetPagination):
+    """limit/offset paging whose total comes with the page (COUNT(*) OVER ()), not from a separate COUNT."""
+
     default_limit = settings.KYC_QUEUE_PAGE_SIZE
     max_limit = 200
+
+    def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> list[Any]:
+        self.request = request
+        self.limit = self.get_limit(request)
+        self.offset = self.get_offset(request)
+        rows, self.count = queue.window_slice(queryset, offset=self.offset, limit=self.limit or self.default_limit)
+        return rows
 
 
 class ReviewQueueApi(APIView):

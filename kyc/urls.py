@@ -29,4 +29,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("staff/cases/", review_views.case_queue, name="queue"),
     path("staff/cases/<uuid:public_id>/", review_views.case_detail, name="case"),
     path("staff/cases/<uuid:public_id>/<slug:action>/", review_views.case_action, name="case_action"),
+    path("staff/notifications/", review_views.notification_list, name="notifications"),
+    path("staff/notifications/read/", review_views.notification_mark_read, name="notifications_read"),
+    path("staff/risk/countries/", review_views.country_risk_list, name="country_risk"),
+    path("staff/risk/rules/", review_views.risk_rules, name="risk_rules"),
 ]

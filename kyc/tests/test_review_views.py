@@ -45,6 +45,9 @@ def test_the_queue_costs_the_same_queries_for_3_or_12_cases(
     client = _client(reviewer)
     url = reverse("kyc:queue")
     _many(2, wallet_key)
+    # The session's first staff request records the last-seen time (the idle timeout); that write happens at
+    # most every 30 seconds and belongs to no page, so it is taken out of the measure.
+    client.get(reverse("kyc:notifications"))
     with django_assert_max_num_queries(10):
         small = client.get(url)
     _many(9, wallet_key)
@@ -112,6 +115,7 @@ def test_the_queue_api_lists_cases_with_counts_in_bounded_queries_and_refuses_ou
     _many(6, wallet_key)
     url = reverse("api:kyc-review-queue")
     client = _client(reviewer)
+    client.get(url)  # the session's last-seen write, as in the page test above
     with django_assert_max_num_queries(10):
         response = client.get(url, {"limit": 5})
     body = response.json()
