@@ -6,9 +6,9 @@ Formats:
   (ent_num, alt_num, type, name, remarks), `add.csv` (ent_num, add_num, address, city, country, remarks),
   `sdn_comments.csv` (ent_num, overflow of the remarks column). Entity ids `OFAC:<ent_num>`.
 - UN consolidated XML (INDIVIDUALS/INDIVIDUAL, ENTITIES/ENTITY). Entity ids `UN:<REFERENCE_NUMBER>`.
-- UK sanctions list: the official CSV (a "Report Date" line, then a header with `Unique ID`, `Name 6`,
-  `Name 1`..`Name 5`, `Name type`, ...) or a directory in the reshaped form (`subjects.csv`, `subject_names.csv`,
-  `subject_dobs.csv`). Entity ids `UK:<unique id>`.
+- UK sanctions list: the FCDO's official XML (`Designation` elements), the official CSV (a "Report Date" line,
+  then a header with `Unique ID`, `Name 6`, `Name 1`..`Name 5`, `Name type`, ...) or a directory in the reshaped
+  form (`subjects.csv`, `subject_names.csv`, `subject_dobs.csv`). Entity ids `UK:<unique id>`.
 - Generic CSV (documented in screening/README.md): `entity_id, name, schema, aliases, birth_dates,
   nationalities, programs`, list columns separated by `;`.
 - Address list: a CSV with an `address` column (optional `status`, `entity_id`, `entity_name`, `ticker`) or one
@@ -309,7 +309,55 @@ def _csv_dicts(path: Path, *, required: Iterable[str], skip_until: str | None = 
 _UK_SCHEMA = {"individual": "Person", "entity": "Organization", "ship": "Vessel"}
 
 
+def _parse_uk_xml(path: Path, text: str) -> ParsedList:
+    """The FCDO's `UK_Sanctions_List.xml`: one `Designation` per person, entity or ship with `UniqueID`,
+    `IndividualEntityShip`, `Names/Name` (`Name1`..`Name6`, `NameType`), `NonLatinNames`, `RegimeName`,
+    `LastUpdated` and, for people, `IndividualDetails/Individual` (`DOBs/DOB`, `Nationalities/Nationality`)."""
+    try:
+        root = ElementTree.fromstring(text.encode("utf-8"))
+    except ElementTree.ParseError as exc:
+        raise ListFormatError(f"{path.name}: not well-formed XML ({exc}); corrupt or truncated file.") from exc
+    parsed = ParsedList()
+    for position, node in enumerate(root.iter("Designation"), start=1):
+        uid = _xml_text(node, "UniqueID")
+        if not uid:
+            raise ListFormatError(f"{path.name}: Designation {position} has no UniqueID.")
+        kind = _xml_text(node, "IndividualEntityShip").lower()
+        entity = EntityRecord(entity_id=f"UK:{uid}", schema=_UK_SCHEMA.get(kind, "Organization"), name="")
+        for name_node in node.iterfind("Names/Name"):
+            parts = [_xml_text(name_node, f"Name{i}") for i in range(1, 7)]
+            full = " ".join(p for p in parts if p) or _xml_text(name_node, "Name")
+            if not full:
+                continue
+            if _xml_text(name_node, "NameType").lower() == "primary name" and not entity.name:
+                entity.name = full
+            elif full not in entity.aliases:
+                entity.aliases.append(full)
+        for non_latin in node.iter("NameNonLatinScript"):
+            if non_latin.text and non_latin.text.strip() and non_latin.text.strip() not in entity.aliases:
+                entity.aliases.append(non_latin.text.strip())
+        for dob in node.iter("DOB"):
+            if dob.text and dob.text.strip():
+                entity.birth_dates.append(dob.text.strip())
+        for nationality in node.iter("Nationality"):
+            value = (nationality.text or "").strip()
+            if value and value not in entity.nationalities:
+                entity.nationalities.append(value)
+        entity.programs = sorted({(r.text or "").strip() for r in node.iter("RegimeName") if (r.text or "").strip()})
+        entity.data = {
+            "last_updated": _xml_text(node, "LastUpdated"),
+            "un_reference": _xml_text(node, "UNReferenceNumber"),
+        }
+        parsed.entities[entity.entity_id] = entity
+    return parsed
+
+
 def parse_uk(path: Path) -> ParsedList:
+    if path.is_file():
+        text = _read_text(path)
+        if text.lstrip("\ufeff \r\n\t").startswith("<"):
+            parsed = _parse_uk_xml(path, text)
+            return _uk_finish(path, parsed)
     parsed = ParsedList()
     if path.is_dir():
         subjects = _csv_dicts(path / "subjects.csv", required=("unique_id", "subject_type"))
@@ -360,6 +408,10 @@ def parse_uk(path: Path) -> ParsedList:
             nationality = row.get("Nationality(/ies)", row.get("Nationality", ""))
             if nationality and nationality not in entity.nationalities:
                 entity.nationalities.append(nationality)
+    return _uk_finish(path, parsed)
+
+
+def _uk_finish(path: Path, parsed: ParsedList) -> ParsedList:
     for entity in list(parsed.entities.values()):
         if not entity.name:
             if entity.aliases:

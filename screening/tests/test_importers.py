@@ -199,3 +199,59 @@ def test_the_full_published_files_import(shared_lists: Path) -> None:
         monitor=False,
     )
     assert cons.version.counts["entities"] == 442
+
+
+UK_XML = """<?xml version="1.0" encoding="utf-8"?>
+<Designations>
+  <DateGenerated>2026-05-01T00:00:00</DateGenerated>
+  <Designation>
+    <LastUpdated>2026-05-01T00:00:00</LastUpdated>
+    <DateDesignated>2022-03-15T00:00:00</DateDesignated>
+    <UniqueID>RUS0003</UniqueID>
+    <OFSIGroupID>3</OFSIGroupID>
+    <UNReferenceNumber />
+    <Names>
+      <Name><Name1>Sergei</Name1><Name6>IVANOV</Name6><NameType>Primary Name</NameType></Name>
+      <Name><Name1>Sergey</Name1><Name6>IVANOFF</Name6><NameType>Primary Name Variation</NameType></Name>
+      <Name><Name6>SERGIO</Name6><NameType>Alias</NameType><AliasStrength>Weak</AliasStrength></Name>
+    </Names>
+    <NonLatinNames>
+      <NonLatinName><NameNonLatinScript>Сергей Иванов</NameNonLatinScript>
+      <NonLatinScriptType>Cyrillic</NonLatinScriptType><NonLatinScriptLanguage>Russian</NonLatinScriptLanguage>
+      </NonLatinName>
+    </NonLatinNames>
+    <RegimeName>Russia</RegimeName>
+    <IndividualEntityShip>Individual</IndividualEntityShip>
+    <IndividualDetails><Individual>
+      <DOBs><DOB>01/02/1960</DOB></DOBs>
+      <Nationalities><Nationality>Russia</Nationality></Nationalities>
+    </Individual></IndividualDetails>
+  </Designation>
+  <Designation>
+    <UniqueID>RUS0004</UniqueID>
+    <Names><Name><Name6>ACME SHIPPING LLC</Name6><NameType>Primary Name</NameType></Name></Names>
+    <RegimeName>Russia</RegimeName>
+    <IndividualEntityShip>Entity</IndividualEntityShip>
+  </Designation>
+</Designations>
+"""
+
+
+def test_the_uk_importer_reads_the_official_xml_designations(tmp_path: Path) -> None:
+    # Element names as the FCDO publishes UK_Sanctions_List.xml; the people and the company are made up.
+    path = tmp_path / "UK_Sanctions_List.xml"
+    path.write_text(UK_XML, encoding="utf-8")
+    parsed = parse_uk(path)
+    person = parsed.entities["UK:RUS0003"]
+    assert person.name == "Sergei IVANOV" and person.schema == "Person"
+    assert person.aliases == ["Sergey IVANOFF", "SERGIO", "Сергей Иванов"]
+    assert person.birth_dates == ["01/02/1960"] and person.nationalities == ["Russia"]
+    assert person.programs == ["Russia"]
+    assert parsed.entities["UK:RUS0004"].schema == "Organization"
+
+
+def test_a_truncated_uk_xml_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "UK_Sanctions_List.xml"
+    path.write_text(UK_XML[: len(UK_XML) // 2], encoding="utf-8")
+    with pytest.raises(ListFormatError, match=r"UK_Sanctions_List.xml: not well-formed XML.*truncated"):
+        parse_uk(path)
