@@ -291,7 +291,10 @@ LOG_FORMAT = env.str(
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_context": {"()": "core.logging.RequestContextFilter"}},
+    "filters": {
+        "request_context": {"()": "core.logging.RequestContextFilter"},
+        "personal_data": {"()": "core.logging.PersonalDataFilter"},
+    },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
         "json": {"()": "core.logging.JsonFormatter"},
@@ -300,7 +303,7 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": LOG_FORMAT,
-            "filters": ["request_context"],
+            "filters": ["request_context", "personal_data"],
         },
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
