@@ -17,12 +17,21 @@ class Command(BaseCommand):
             action="store_true",
             help="Seed even with DEBUG off (for a demo server; never production: the passwords are printed).",
         )
+        parser.add_argument(
+            "--cases",
+            type=int,
+            default=0,
+            metavar="N",
+            help="Also add N realistic review cases across every state (bulk insert; each run adds N more).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG and not options["allow_non_debug"]:
             raise CommandError("seed_demo creates accounts with published passwords; it runs only with DEBUG on.")
+        if options["cases"] < 0:
+            raise CommandError(f"--cases must be 0 or more, not {options['cases']}.")
         # The apps' own demo seeders, in dependency order: accounts, applications, risk lists, operators.
-        from kyc.demo import seed_kyc_demo
+        from kyc.demo import seed_demo_cases, seed_kyc_demo
         from kyc.risk import fatf_lists_load
         from operators.demo import seed_operators
 
@@ -38,6 +47,16 @@ class Command(BaseCommand):
                 f"{application.get_status_display().lower()}"
             )
         out.write(f"Demo node operators: {len(operators)} created this run (see /operators/diversity/).")
+        if options["cases"]:
+            seeded = seed_demo_cases(options["cases"])
+            from kyc.models import Application
+
+            statuses = ", ".join(f"{status} {n}" for status, n in sorted(seeded.by_status.items()))
+            out.write(
+                f"Added {seeded.cases} demo cases in {seeded.seconds:.1f} s (run {seeded.run}; a further run adds "
+                f"{seeded.cases} more, it never replaces): {statuses}. The database now holds "
+                f"{Application.objects.count()} applications. One audit entry records the seeding."
+            )
         out.write("")
         out.write("Applicants (no second factor):")
         for acc in accounts:
