@@ -299,3 +299,90 @@ def test_the_beat_schedule_runs_the_retention_task_by_its_explicit_name() -> Non
 
 def test_the_media_root_is_the_tests_own(settings: Any, tmp_path: Path) -> None:
     assert str(settings.MEDIA_ROOT).startswith(str(tmp_path))
+
+
+def test_a_failure_rolls_back_only_its_own_subject_and_the_next_run_finishes_it(
+    rejected: Application,
+    wallet_key: Any,
+    reviewer: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from privacy import services as privacy_services
+
+    other = rejected_individual(UserFactory(email="omar.other@example.net"), wallet_key, reviewer)
+    real = privacy_services._accounts_anonymise
+
+    def fail_for_dana(user_ids: set[int], *, now: Any) -> int:
+        if rejected.applicant_id in user_ids:
+            raise RuntimeError("storage went away")
+        return real(user_ids, now=now)
+
+    monkeypatch.setattr(privacy_services, "_accounts_anonymise", fail_for_dana)
+    with django_capture_on_commit_callbacks(execute=True):
+        summary = retention_enforce(now=years_later(6))
+    assert (summary["subjects"], summary["failed"]) == (1, 1)
+    # Dana's subject failed after her people were overwritten: all of it rolled back, files included.
+    assert Person.objects.get(application=rejected).legal_name == "Jane Example"
+    assert all(Document._meta.get_field("file").storage.exists(name) for name in _files(rejected))
+    assert not RetentionRecord.objects.filter(application=rejected, anonymised_at__isnull=False).exists()
+    assert Person.objects.get(application=other).legal_name == MARKER
+    assert "storage went away" in caplog.text
+    assert "Jane Example" not in caplog.text
+
+    monkeypatch.setattr(privacy_services, "_accounts_anonymise", real)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert retention_enforce(now=years_later(6))["applications"] == 1
+    assert Person.objects.get(application=rejected).legal_name == MARKER
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_hold_placed_while_the_job_runs_either_waits_for_it_or_stops_it(
+    dana: Any, wallet_key: Any, reviewer: Any, approver: Any
+) -> None:
+    """The job and the hold both lock the application row: whichever comes second sees the other's result."""
+    import threading
+
+    from django.db import connection
+
+    from privacy.services import subject_anonymise
+
+    application = rejected_individual(dana, wallet_key, reviewer)
+    subject = f"user:{dana.public_id}"
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(2)
+
+    def job() -> None:
+        try:
+            barrier.wait()
+            subject_anonymise(subject_key=subject, now=years_later(6))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def hold() -> None:
+        try:
+            barrier.wait()
+            legal_hold_set(application=application, by=approver, reason="FIU request")
+        except ApplicationError as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=job), threading.Thread(target=hold)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    record = RetentionRecord.objects.get(application=application)
+    person = Person.objects.get(application=application)
+    if record.legal_hold:  # the hold won: nothing was anonymised
+        assert errors == []
+        assert person.legal_name == "Jane Example"
+        assert record.anonymised_at is None
+    else:  # the job won: the hold was refused because nothing is left to hold
+        assert [getattr(e, "code", None) for e in errors] == ["already_anonymised"]
+        assert person.legal_name == MARKER
