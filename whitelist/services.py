@@ -36,10 +36,18 @@ MAX_VALID_UNTIL = 2**64 - 1
 
 
 def _enqueue_sync() -> None:
+    """Ask for a sync now. Runs after commit, so the decision is already recorded in the outbox: a broker
+    that is down must not turn it into an error for the person who decided (they would think it was lost
+    and decide again). The beat sweep (whitelist.sync every 15 s) sends it once the broker is back."""
     if settings.WHITELIST_RPC_URL:
+        from kombu.exceptions import OperationalError
+
         from whitelist.tasks import whitelist_sync_task
 
-        whitelist_sync_task.delay()
+        try:
+            whitelist_sync_task.delay()
+        except (OperationalError, OSError) as exc:
+            logger.warning("Whitelist sync not enqueued (broker unavailable: %s); the beat sweep will run it.", exc)
 
 
 @transaction.atomic

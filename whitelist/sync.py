@@ -40,6 +40,7 @@ from whitelist.chain import (
     bump_fee,
 )
 from whitelist.config import Runtime, deployment_current, deployment_problems
+from whitelist.faults import fault_point
 from whitelist.models import Batch, Change, Deployment, ListKey, NonceCursor, Transaction
 from whitelist.services import alert, batch_transition, board_member_count
 
@@ -315,6 +316,7 @@ def sign_ready_batch(rt: Runtime, batch_pk: int) -> Transaction | None:
         cursor.next_nonce = nonce + 1
         cursor.save(update_fields=["next_nonce"])
         batch_transition(batch=batch, to=Batch.Status.SIGNED, note=f"nonce {nonce}, tx {signed.tx_hash}")
+        fault_point("in_sign_tx")
     return row
 
 
@@ -328,6 +330,7 @@ def broadcast(rt: Runtime, tx: Transaction, report: SyncReport) -> None:
         if exc.nonce_too_low and not _any_receipt(rt.chain, tx.batch):
             _nonce_taken(rt, tx)
             return
+    fault_point("after_broadcast")
     now = timezone.now()
     with transaction.atomic():
         # Lock order everywhere is batch, then its transactions: _record_mined and _nonce_taken take the
@@ -422,6 +425,7 @@ def _confirm(batch: Batch, report: SyncReport) -> None:
             target=batch,
             data={"tx_hash": batch.tx_hash, "block": batch.block_number, "size": batch.size},
         )
+        fault_point("in_confirm_tx")
         report.confirmed += 1
 
 
@@ -485,6 +489,7 @@ def track_batch(rt: Runtime, batch: Batch, report: SyncReport) -> None:
         for attempt in attempts:
             receipt = rt.chain.receipt(attempt.tx_hash)
             if receipt is not None:
+                fault_point("after_receipt")
                 _record_mined(rt, batch, receipt, report)
                 batch.refresh_from_db()
                 break
@@ -509,6 +514,7 @@ def track_batch(rt: Runtime, batch: Batch, report: SyncReport) -> None:
             Batch.objects.filter(pk=batch.pk).update(block_number=receipt.block_number, block_hash=receipt.block_hash)
             batch.refresh_from_db()
         if _confirmed(rt.chain, batch.block_number or 0):
+            fault_point("before_confirm")
             _confirm(batch, report)
 
 
@@ -586,6 +592,8 @@ def whitelist_sync(rt: Runtime) -> SyncReport:
             # Estimation refused the batch (for example the role was revoked meanwhile): nothing was written.
             report.problems.append(f"{list_key}: the contract refuses the batch: {exc.reason}")
             logger.error("Whitelist %s: gas estimation reverted: %s", list_key, exc.reason)
+    if report.batches:
+        fault_point("after_claim")
     track_open(rt, report)
     if rt.signer is not None and not report.problems:
         for pk in (
@@ -595,6 +603,7 @@ def whitelist_sync(rt: Runtime) -> SyncReport:
         ):
             row = sign_ready_batch(rt, pk)
             if row is not None:
+                fault_point("after_sign")
                 broadcast(rt, row, report)
     return report
 
