@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("whitelist.urls")),
     path("", include("operators.urls")),
     path("", include("kyc.reporting_urls")),
+    path("", include("integrations.urls")),
     path("", include("privacy.urls")),
 ]
 

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "whitelist",
     "kyc",
     "operators",
+    "integrations",
     "privacy",
 ]
 
@@ -315,6 +316,8 @@ PORTAL_NAME = "ClayStack Compliance Portal"
 
 # Per-app settings ----------------------------------------------------------------------------------------
 # Each app keeps its own settings in settings/components/<app>.py, so apps grow without editing this file.
+from .components.integrations import *  # noqa: E402, F403
+from .components.integrations import BEAT_SCHEDULE as _INTEGRATIONS_BEAT  # noqa: E402
 from .components.kyc import *  # noqa: E402, F403
 from .components.kyc import BEAT_SCHEDULE as _KYC_BEAT  # noqa: E402
 from .components.operators import *  # noqa: E402, F403
@@ -326,6 +329,6 @@ from .components.screening import BEAT_SCHEDULE as _SCREENING_BEAT  # noqa: E402
 from .components.whitelist import *  # noqa: E402, F403
 from .components.whitelist import BEAT_SCHEDULE as _WHITELIST_BEAT  # noqa: E402
 
-for _app_beat in (_KYC_BEAT, _SCREENING_BEAT, _WHITELIST_BEAT, _OPERATORS_BEAT, _PRIVACY_BEAT):
+for _app_beat in (_KYC_BEAT, _SCREENING_BEAT, _WHITELIST_BEAT, _OPERATORS_BEAT, _INTEGRATIONS_BEAT, _PRIVACY_BEAT):
     CELERY_BEAT_SCHEDULE.update(_app_beat)
 del BEAT_SCHEDULE  # noqa: F821 - star-imported; merged above
