@@ -110,6 +110,9 @@ def case_release(*, application: Application, by: User) -> Application:
     application.assignee = None
     application.save(update_fields=["assignee", "updated_at"])
     audit_record(actor=by, action="case.released", target=application)
+    if application.status in (S.READY_FOR_REVIEW, S.RESUBMITTED):
+        # Assigned (automatically or by a lead) but not yet claimed: it simply goes back to everyone.
+        return application
     return application_transition(application=application, to=S.READY_FOR_REVIEW, by=by, reason="released")
 
 
@@ -409,7 +412,10 @@ def case_reassign(*, application: Application, by: User, to: User) -> Applicatio
     if not user_has_capability(to, Capability.CASE_REVIEW):
         raise ApplicationError("assignee: this person does not have the reviewer role.", code="invalid_assignee")
     application = _lock(application)
+    _require_independent(application, by)
     _require_independent(application, to)
+    if application.assignee_id == to.pk:
+        raise ApplicationError(f"{application.reference} is already assigned to {to.email}.", code="assigned")
     if application.status not in (S.READY_FOR_REVIEW, S.IN_REVIEW, S.RESUBMITTED):
         raise ApplicationError(
             f"{application.reference} is {application.get_status_display().lower()}; it cannot be reassigned.",

@@ -163,6 +163,7 @@ def case_detail(request: HttpRequest, public_id: str) -> HttpResponse:
             and case.assignee_id in (None, user.pk),
             "can_decide": deciding,
             "can_rule": can_review and case.status == S.IN_REVIEW and is_assignee,
+            "can_release": is_assignee and case.status in REASSIGNABLE,
             "reassign_to": (
                 list(
                     notifications.officers_independent_of(notifications.officers_with(Capability.CASE_REVIEW), case)
