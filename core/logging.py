@@ -6,8 +6,9 @@ import re
 
 from core import context
 
-# E-mail addresses, also percent-encoded ("%40") as they appear in logged request paths.
-_EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+(?:@|%40)[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+# E-mail addresses, also percent-encoded ("%40") as they appear in logged request paths. The local part is
+# the common alphabet, not RFC 5322's: "/" and friends would swallow the path in front of the address.
+_EMAIL = re.compile(r"[A-Za-z0-9._+-]+(?:@|%40)[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 
 
 def redact_personal_data(text: str) -> str:

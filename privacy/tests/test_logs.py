@@ -265,3 +265,14 @@ def test_the_filter_drops_template_debug_records_and_redacts_e_mails_in_messages
     assert "template context" not in output
     assert output.count("[e-mail redacted]") == 2
     assert "ValueError: no account for [e-mail redacted]" in output
+
+
+@pytest.mark.urls("privacy.tests.urls_boom")
+def test_a_server_error_whose_path_and_exception_hold_an_e_mail_logs_neither(captured: io.StringIO, db: Any) -> None:
+    response = Client(raise_request_exception=False).get(f"/boom/{EMAIL}/")
+    assert response.status_code == 500
+    assert EMAIL.encode() not in response.content  # the error page does not echo it either
+    output = captured.getvalue()
+    assert "Internal Server Error: /boom/[e-mail redacted]/" in output
+    assert "RuntimeError: lookup of [e-mail redacted] failed" in output
+    assert "zebulon" not in output.lower()
