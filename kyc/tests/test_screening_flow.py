@@ -151,13 +151,18 @@ def test_an_unavailable_provider_is_retried_then_failed_visibly_and_blocks_appro
     assert all(c.attempts == 6 and c.error.startswith("Provider unavailable") for c in checks)
     blockers = screening_flow.case_screening_blockers(app)
     assert len(blockers) == 2 and all("failed" in b and "re-run it" in b for b in blockers)
-    page = render_to_string("screening/_case_checks.html", {"checks": checks})
+    page = render_to_string("screening/_case_checks.html", {"checks": checks, "can_review": True})
     assert "Provider unavailable" in page and "Re-run the failed screening checks" in page
+    # An auditor sees the failure but is offered no action.
+    read_only = render_to_string("screening/_case_checks.html", {"checks": checks, "can_review": False})
+    assert "Provider unavailable" in read_only and "Re-run" not in read_only
 
     lists_ofac = {"sdn": FIXTURES / "ofac_sdn_excerpt.csv"}
     list_import(source="ofac", files=lists_ofac, monitor=False, require_eof_marker=False)
     client = Client()
     client.force_login(reviewer)
+    case_page = client.get(reverse("kyc:case", args=[app.public_id])).content.decode()
+    assert "Screening checks" in case_page and "Re-run the failed screening checks" in case_page
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("kyc_screening:rerun", args=[app.public_id]))
     assert response.status_code == 302
