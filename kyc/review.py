@@ -193,8 +193,10 @@ def case_approve(*, application: Application, by: User, reason: str, risk_level:
     )
     if given < approvals_required(level):
         if application.status == S.IN_REVIEW:
+            # The approval's reason is internal: it lives on the CaseApproval and the case.approval_given event,
+            # not on the status change an applicant's timeline shows.
             application = application_transition(
-                application=application, to=S.PENDING_SECOND_APPROVAL, by=by, reason=reason
+                application=application, to=S.PENDING_SECOND_APPROVAL, by=by, reason="first approval given"
             )
         _notify_approvers(application, given=given, required=approvals_required(level))
         return application
@@ -214,7 +216,7 @@ def case_approve(*, application: Application, by: User, reason: str, risk_level:
         application=application,
         to=S.APPROVED,
         by=by,
-        reason=reason,
+        reason="approved",
         data={"valid_until": application.valid_until.isoformat()},
     )
     _queue_whitelist(application, action="add", by=by, reason=f"KYC approved ({application.reference})")
@@ -262,8 +264,19 @@ def case_reject(
         by=by,
         at=timezone.now(),
     )
+    audit_record(
+        actor=by,
+        action="case.rejected",
+        target=application,
+        data={
+            "reason_code": reason_code,
+            "internal_note": internal_note.strip(),
+            "applicant_message": applicant_message.strip(),
+        },
+    )
+    # The status change carries only what the applicant is told; the code and note stay in staff records.
     application = application_transition(
-        application=application, to=S.REJECTED, by=by, reason=reason_code, data={"reason_code": reason_code}
+        application=application, to=S.REJECTED, by=by, reason=applicant_message.strip()
     )
     applicant_notify(application, message=applicant_message.strip())
     return application
@@ -288,7 +301,10 @@ def case_revoke(*, application: Application, by: User, reason_code: str, reason:
         by=by,
         at=timezone.now(),
     )
-    application = application_transition(application=application, to=S.REVOKED, by=by, reason=reason.strip())
+    audit_record(
+        actor=by, action="case.revoked", target=application, data={"reason_code": reason_code, "reason": reason.strip()}
+    )
+    application = application_transition(application=application, to=S.REVOKED, by=by, reason="approval revoked")
     _queue_whitelist(application, action="remove", by=by, reason=f"KYC revoked ({application.reference})")
     applicant_notify(application)
     return application

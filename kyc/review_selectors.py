@@ -36,6 +36,8 @@ ACTION_LABELS = {
     "case.auto_assigned": "Case assigned automatically",
     "case.auto_assign_skipped": "Automatic assignment found nobody",
     "case.approval_given": "Approval given",
+    "case.rejected": "Rejection recorded",
+    "case.revoked": "Revocation recorded",
     "case.hit_adjudicated": "Screening hit ruled on",
     "case.note_added": "Internal note added",
     "case.expiry_warned": "Applicant warned of the approval's end",

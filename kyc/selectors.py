@@ -97,8 +97,14 @@ def document_get(*, application: Application, public_id: Any) -> Document:
 
 
 def application_timeline(*, application: Application) -> QuerySet[AuditEvent]:
-    """What happened, oldest first: every service audits with the application as its target."""
-    return AuditEvent.objects.filter(target_type="kyc.application", target_id=str(application.pk)).order_by("seq")
+    """What happened, oldest first, as the applicant may see it: their own edits and the status changes. Staff
+    work on the case (case.*: notes, rulings, approvals' reasons, monitoring) and the risk score stay internal."""
+    return (
+        AuditEvent.objects.filter(target_type="kyc.application", target_id=str(application.pk))
+        .filter(action__startswith="application.")
+        .exclude(action="application.risk_assessed")
+        .order_by("seq")
+    )
 
 
 _TIMELINE_LABELS = {
