@@ -6,7 +6,6 @@ import os
 import subprocess
 import sys
 from io import StringIO
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -295,10 +294,6 @@ def test_the_beat_schedule_runs_the_retention_task_by_its_explicit_name() -> Non
     assert settings.CELERY_BEAT_SCHEDULE["privacy.retention_enforce"]["task"] == "privacy.retention_enforce"
     assert retention_enforce_task.name == "privacy.retention_enforce"
     assert "privacy.retention_enforce" in app.tasks
-
-
-def test_the_media_root_is_the_tests_own(settings: Any, tmp_path: Path) -> None:
-    assert str(settings.MEDIA_ROOT).startswith(str(tmp_path))
 
 
 def test_a_failure_rolls_back_only_its_own_subject_and_the_next_run_finishes_it(
