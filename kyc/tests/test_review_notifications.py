@@ -135,3 +135,15 @@ def test_applicants_and_outsiders_have_no_notifications_page(alice: Any, charlie
         assert _client(user).get(reverse("kyc:notifications")).status_code == 404
         assert _client(user).post(reverse("kyc:notifications_read"), {"all": "1"}).status_code == 404
         assert "Notifications:" not in _client(user).get(reverse("kyc:list")).content.decode()
+
+
+def test_applicant_emails_carry_absolute_links_built_on_site_url(
+    case: Application, reviewer: Any, settings: Any, mailoutbox: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from kyc import review
+
+    settings.SITE_URL = "https://portal.claystack.example"
+    review.case_claim(application=case, by=reviewer)
+    with django_capture_on_commit_callbacks(execute=True):
+        review.case_request_information(application=case, by=reviewer, items=["company"], message="Website please.")
+    assert f"https://portal.claystack.example/applications/{case.public_id}/" in mailoutbox[-1].body
