@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from defusedxml import ElementTree  # type: ignore[import-untyped]
+from defusedxml import DefusedXmlException, ElementTree  # type: ignore[import-untyped]
 
 from screening.addresses import normalise_address
 
@@ -99,6 +99,10 @@ def _read_text(path: Path) -> str:
         raise ListFormatError(f"{path.name}: cannot be read ({exc.strerror}).") from exc
     if not raw.strip():
         raise ListFormatError(f"{path.name}: the file is empty.")
+    nul = raw.find(b"\x00")
+    if nul >= 0:
+        # No published list contains one, and PostgreSQL cannot store it: refuse before anything is written.
+        raise ListFormatError(f"{path.name}: a NUL byte at offset {nul} (corrupt file, or not a text file).")
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -245,6 +249,8 @@ def parse_un(path: Path) -> ParsedList:
         root = ElementTree.fromstring(text.encode("utf-8"))
     except ElementTree.ParseError as exc:
         raise ListFormatError(f"{path.name}: not well-formed XML ({exc}); corrupt or truncated file.") from exc
+    except DefusedXmlException as exc:  # entity declarations or external references: refused, never expanded
+        raise ListFormatError(f"{path.name}: XML with {type(exc).__name__}; not a list as published.") from exc
     if root.tag != "CONSOLIDATED_LIST":
         raise ListFormatError(f"{path.name}: the root element must be CONSOLIDATED_LIST, found {root.tag}.")
     parsed = ParsedList()
@@ -289,7 +295,10 @@ def _csv_dicts(path: Path, *, required: Iterable[str], skip_until: str | None = 
                 text = "".join(lines[i:])
                 break
     reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
-    header = [h.strip() for h in (reader.fieldnames or [])]
+    try:
+        header = [h.strip() for h in (reader.fieldnames or [])]
+    except csv.Error as exc:  # the header row is read (and can be corrupt) before any data row
+        raise ListFormatError(f"{path.name} header: {exc} (corrupt or truncated file).") from exc
     missing = [c for c in required if c not in header]
     if missing:
         raise ListFormatError(f"{path.name}: missing column(s) {', '.join(missing)}; found {', '.join(header)}.")
@@ -317,6 +326,8 @@ def _parse_uk_xml(path: Path, text: str) -> ParsedList:
         root = ElementTree.fromstring(text.encode("utf-8"))
     except ElementTree.ParseError as exc:
         raise ListFormatError(f"{path.name}: not well-formed XML ({exc}); corrupt or truncated file.") from exc
+    except DefusedXmlException as exc:  # entity declarations or external references: refused, never expanded
+        raise ListFormatError(f"{path.name}: XML with {type(exc).__name__}; not a list as published.") from exc
     parsed = ParsedList()
     for position, node in enumerate(root.iter("Designation"), start=1):
         uid = _xml_text(node, "UniqueID")
@@ -473,6 +484,23 @@ def parse_address_list(path: Path) -> ParsedList:
     if not parsed.addresses:
         raise ListFormatError(f"{path.name}: no addresses.")
     return parsed
+
+
+# Column sizes of ListEntity / ListAddress: an id cannot be cut short (two ids could become one), so a value
+# that does not fit is a format error, raised before anything is written.
+MAX_ENTITY_ID, MAX_SCHEMA = 100, 30
+
+
+def check_limits(parsed: ParsedList, name: str) -> None:
+    ids = [e.entity_id for e in parsed.entities.values()] + [a.entity_id for a in parsed.addresses]
+    for entity_id in ids:
+        if len(entity_id) > MAX_ENTITY_ID:
+            raise ListFormatError(f"{name}: the entity id {entity_id[:40]!r}... is over {MAX_ENTITY_ID} characters.")
+    for entity in parsed.entities.values():
+        if len(entity.schema) > MAX_SCHEMA:
+            raise ListFormatError(
+                f"{name}: the schema {entity.schema[:40]!r} of {entity.entity_id} is over {MAX_SCHEMA} characters."
+            )
 
 
 def _ofac_uid(value: str) -> str:

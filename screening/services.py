@@ -139,6 +139,7 @@ def list_import(
     """
     paths = {k: Path(v) for k, v in files.items() if v}
     parsed = list_parse(source=source, files=paths, require_eof_marker=require_eof_marker)
+    importers.check_limits(parsed, ", ".join(p.name for p in paths.values()))
     order = SOURCE_OPTIONS.get(source, ("file",))
     file_digests = [{"option": k, "name": paths[k].name, "sha256": _sha256_path(paths[k])} for k in order if k in paths]
     checksum = hashlib.sha256("".join(f["sha256"] for f in file_digests).encode()).hexdigest()
