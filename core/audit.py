@@ -58,6 +58,15 @@ def _target_fields(target: models.Model | None) -> tuple[str, str, str]:
     return f"{meta.app_label}.{meta.model_name}", str(target.pk), str(target)[:200]
 
 
+def _actor_label(actor: Any) -> str:
+    """Staff are named by e-mail: who decided must be readable for as long as the trail exists. Applicants are
+    named by their opaque public id, because the trail is append-only and outlives the retention period after
+    which their personal data is anonymised; pages resolve the id through `actor` while the account exists."""
+    if getattr(actor, "is_staff", False) or actor.role_assignments.exists():
+        return str(getattr(actor, "email", "") or "")
+    return f"user:{actor.public_id}"
+
+
 @transaction.atomic
 def audit_record(
     *,
@@ -82,7 +91,7 @@ def audit_record(
         seq=head.seq + 1,
         occurred_at=timezone.now(),
         actor=actor if is_user else None,
-        actor_label=(getattr(actor, "email", "") or "") if is_user else "system",
+        actor_label=_actor_label(actor) if is_user else "system",
         action=action,
         target_type=target_type,
         target_id=target_id,

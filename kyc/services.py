@@ -79,8 +79,25 @@ COMPANY_FIELDS = (
     "business_description",
 )
 DETAILS_FIELDS = ("operator_category", "expected_volume_eth", "source_of_funds")
-# Personal data is encrypted at rest; the audit trail records that it changed, never the value.
-_SECRET_FIELDS = frozenset({"date_of_birth", "residential_address", "id_document_number"})
+# The audit trail is append-only and outlives the retention period, so it records that a personal field changed,
+# never its value (names, dates, addresses, free text that may hold account numbers). Codes and enumerations
+# (countries, PEP status, document type, ownership) stay readable: they are what a reviewer's decision rests on.
+_SECRET_FIELDS = frozenset(
+    {
+        "legal_name",
+        "other_names",
+        "date_of_birth",
+        "residential_address",
+        "occupation",
+        "source_of_funds",
+        "source_of_wealth",
+        "pep_details",
+        "id_document_number",
+        "id_document_expiry",
+        "ownership_chain",
+    }
+)
+_SECRET_DETAILS_FIELDS = frozenset({"source_of_funds"})
 _SECRET_COMPANY_FIELDS = frozenset({"registered_address", "operating_address"})
 UBO_THRESHOLD = Decimal("25")
 
@@ -194,7 +211,7 @@ def application_details_update(*, application: Application, by: User, data: Mapp
         )
     if application.is_operator and "operator_category" in data and not data["operator_category"]:
         raise _field_error("operator_category", "A node-operator application needs a category.", "operator_category")
-    changed = _changes(application, data, DETAILS_FIELDS, frozenset())
+    changed = _changes(application, data, DETAILS_FIELDS, _SECRET_DETAILS_FIELDS)
     if changed:
         application.save()
         audit_record(actor=by, action="application.details_updated", target=application, data={"changes": changed})
@@ -295,7 +312,7 @@ def person_add(*, application: Application, by: User, role: str, data: Mapping[s
         actor=by,
         action="application.person_added",
         target=application,
-        data={"person": str(person.public_id), "role": role, "legal_name": person.legal_name},
+        data={"person": str(person.public_id), "role": role},
     )
     _mark_step(application, "people")
     return person
@@ -332,7 +349,7 @@ def person_remove(*, person: Person, by: User) -> None:
         actor=by,
         action="application.person_removed",
         target=application,
-        data={"person": str(person.public_id), "role": person.role, "legal_name": person.legal_name},
+        data={"person": str(person.public_id), "role": person.role},
     )
     person.delete()
     _delete_files_on_commit(files)

@@ -50,13 +50,23 @@ class TestAppending:
         assert compute_hash(event.prev_hash, event) == event.hash
 
     def test_it_records_the_actor_target_and_before_after(self) -> None:
-        user = UserFactory(email="dora@example.com")
+        user = UserFactory(email="dora@example.com", is_staff=True)
         event = audit_record(actor=user, action="user.changed", target=user, before={"a": 1}, after={"a": 2})
         event.refresh_from_db()
         assert event.actor == user
         assert event.actor_label == "dora@example.com"
         assert (event.target_type, event.target_id) == ("accounts.user", str(user.pk))
         assert (event.before, event.after) == ({"a": 1}, {"a": 2})
+
+    def test_an_applicant_is_named_by_public_id_so_the_trail_keeps_no_e_mail(self, make_staff: Any) -> None:
+        applicant = UserFactory(email="eve.applicant@example.com")
+        officer = make_staff("reviewer", email="officer@claystack.example")
+        by_applicant = audit_record(actor=applicant, action="application.updated")
+        by_officer = audit_record(actor=officer, action="case.claimed")
+        assert by_applicant.actor == applicant
+        assert by_applicant.actor_label == f"user:{applicant.public_id}"
+        assert "eve.applicant" not in by_applicant.actor_label
+        assert by_officer.actor_label == "officer@claystack.example"
 
     def test_a_request_records_its_id_ip_and_user_agent(self, client: Any) -> None:
         user = UserFactory()

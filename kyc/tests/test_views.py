@@ -153,7 +153,8 @@ def test_a_company_completes_kyb_in_the_browser_with_colleagues(
     from core.models import AuditEvent
 
     company_event = AuditEvent.objects.get(action="application.company_updated", target_id=str(app.pk))
-    assert company_event.actor_label == "colleague@corp.example"
+    assert company_event.actor == colleague
+    assert company_event.actor_label == f"user:{colleague.public_id}"
     assert AuditEvent.objects.get(action="application.status_changed", target_id=str(app.pk)).actor == colleague
 
 
