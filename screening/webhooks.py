@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from core.audit import audit_record
 from screening.models import Check, CheckStatus, ProviderEvent
@@ -53,8 +53,10 @@ class WebhookReceipt:
 
 class SumsubEvent(BaseModel):
     model_config = ConfigDict(extra="allow")
-    type: str
-    applicantId: str
+    # The sizes of ProviderEvent.event_type and .external_id: longer is not a Sumsub event, and must not
+    # reach the database as an error.
+    type: str = Field(max_length=100)
+    applicantId: str = Field(max_length=200)
     externalUserId: str = ""
     correlationId: str = ""
     inspectionId: str = ""
@@ -85,7 +87,8 @@ def sumsub_verify(*, body: bytes, headers: Mapping[str, str], secret: str | None
     if hash_fn is None:
         raise WebhookRejected(f"Unsupported X-Payload-Digest-Alg {algorithm!r}.")
     expected = hmac.new(secret.encode(), body, hash_fn).hexdigest()
-    if not hmac.compare_digest(expected, digest.strip().lower()):
+    # As bytes: compare_digest refuses str with non-ASCII characters, which a forged header may carry.
+    if not hmac.compare_digest(expected.encode(), digest.strip().lower().encode()):
         raise WebhookRejected("Forged call: the payload digest does not match.")
 
 
@@ -102,6 +105,26 @@ def _provider_time(event: SumsubEvent) -> dt.datetime:
     raise WebhookRejected("The event has no createdAtMs timestamp.")
 
 
+def _storable(payload: object) -> bool:
+    """PostgreSQL stores neither NUL characters nor lone surrogates, and JSON can carry both as \\u escapes."""
+    stack = [payload]
+    while stack:  # iterative: the JSON decoder accepts nesting deeper than Python's recursion limit
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, str):
+            if "\x00" in value:
+                return False
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+    return True
+
+
 def sumsub_webhook_receive(*, body: bytes, headers: Mapping[str, str]) -> WebhookReceipt:
     """Verify, parse, record once and apply a Sumsub event to the identity check of its applicant.
 
@@ -111,9 +134,12 @@ def sumsub_webhook_receive(*, body: bytes, headers: Mapping[str, str]) -> Webhoo
     """
     sumsub_verify(body=body, headers=headers)
     try:
-        event = SumsubEvent.model_validate(json.loads(body))
-    except (ValueError, ValidationError) as exc:
+        payload = json.loads(body)
+        event = SumsubEvent.model_validate(payload)
+    except (ValueError, ValidationError, RecursionError) as exc:
         raise WebhookRejected(f"Not a Sumsub event: {exc}") from exc
+    if not _storable(payload):
+        raise WebhookRejected("Not a Sumsub event: it carries NUL characters or unpaired \\u surrogate escapes.")
     provider_ts = _provider_time(event)
     event_id = event.correlationId or hashlib.sha256(body).hexdigest()
     event_id = f"{event.type}:{event.applicantId}:{event.createdAtMs or event.createdAt}:{event_id}"[:200]
