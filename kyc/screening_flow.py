@@ -105,22 +105,26 @@ def case_screening_plan(application: Application) -> list[PlannedCheck]:
     LEI) and each wallet."""
     providers: dict[str, str] = settings.SCREENING_PROVIDERS
     planned: list[PlannedCheck] = []
+    # A kind whose provider is switched off (SCREENING_PROVIDER_<KIND> empty) is not planned at all.
+    names_on, wallets_on = bool(providers.get("name")), bool(providers.get("wallet"))
     company = getattr(application, "company", None) if application.subject_type in COMPANY_SUBJECT_TYPES else None
     if company is not None and company.legal_name:
         ref = f"{APPLICATION_REF}{application.public_id}"
         label = f"{company.legal_name} (company)"
         subject = {"name": company.legal_name, "schema": "Company", "country": company.jurisdiction}
-        planned.append(PlannedCheck(ref, "name", subject, label))
+        if names_on:
+            planned.append(PlannedCheck(ref, "name", subject, label))
         if providers.get("company") and company.lei:
             planned.append(PlannedCheck(ref, "company", {**subject, "lei": company.lei}, label))
     for person in application.people.all():
         ref = f"{PERSON_REF}{person.public_id}"
-        planned.append(PlannedCheck(ref, "name", _person_subject(person), person_label(person)))
+        if names_on:
+            planned.append(PlannedCheck(ref, "name", _person_subject(person), person_label(person)))
         if providers.get("identity"):
             planned.append(
                 PlannedCheck(ref, "identity", _identity_subject(person, application, ref), person_label(person))
             )
-    for wallet in application.wallets.all():
+    for wallet in application.wallets.all() if wallets_on else ():
         planned.append(
             PlannedCheck(
                 f"{WALLET_REF}{wallet.public_id}",

@@ -103,6 +103,17 @@ def test_a_submitted_company_is_screened_subject_by_subject_and_then_ready_for_r
     assert AuditEvent.objects.filter(action="case.screening_started").count() == 1
 
 
+def test_the_plan_follows_the_configured_providers(alice: Any, wallet_key: Any, settings: Any) -> None:
+    app = Application.objects.get(pk=complete_company(alice, wallet_key).pk)
+    settings.SCREENING_PROVIDERS = {"name": "", "wallet": "embedded", "identity": "sumsub", "company": "gleif"}
+    plan = screening_flow.case_screening_plan(app)
+    kinds = sorted({(p.subject_ref.split(":")[0], p.kind) for p in plan})
+    assert kinds == [("kyc.application", "company"), ("kyc.person", "identity"), ("kyc.wallet", "wallet")]
+    company = next(p for p in plan if p.kind == "company")
+    assert company.subject["lei"] == app.company.lei and company.subject["schema"] == "Company"
+    assert len([p for p in plan if p.kind == "identity"]) == app.people.count()
+
+
 def test_a_listed_person_gets_a_hit_that_is_open_on_the_case_and_counts_in_the_risk(
     alice: Any, wallet_key: Any, lists: None, eager: None, django_capture_on_commit_callbacks: Any
 ) -> None:
