@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from accounts.models import Organisation, User
 from core.models import AuditEvent
@@ -17,7 +17,8 @@ def audit_event_list(
     if action_prefix:
         qs = qs.filter(action__startswith=action_prefix)
     if actor_email:
-        qs = qs.filter(actor_label__iexact=actor_email)
+        # Applicants are recorded by public id (core.audit.audit_label): find them through the account.
+        qs = qs.filter(Q(actor_label__iexact=actor_email) | Q(actor__email__iexact=actor_email))
     if target_type:
         qs = qs.filter(target_type=target_type)
     if target_id:

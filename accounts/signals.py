@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from typing import Any
 
 from allauth.mfa import signals as mfa_signals
+from django.conf import settings
 from django.contrib.auth import signals as auth_signals
 from django.dispatch import receiver
 
-from core.audit import audit_record
+from accounts.models import User
+from core.audit import audit_label, audit_record
 
 
 @receiver(auth_signals.user_logged_in)
@@ -24,9 +28,17 @@ def _audit_logout(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
 
 @receiver(auth_signals.user_login_failed)
 def _audit_login_failed(sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any) -> None:
-    # Only the attempted identifier is kept: never the password.
-    attempted = str(credentials.get("email") or credentials.get("username") or "")[:254]
-    audit_record(actor=None, action="auth.login_failed", data={"attempted": attempted})
+    # Never the password, and never a typed e-mail (the trail outlives personal data): an existing account is
+    # named as the trail names its user, anything else by a keyed digest, which still shows repeated attempts
+    # on one identifier.
+    attempted = str(credentials.get("email") or credentials.get("username") or "").strip().lower()[:254]
+    user = User.objects.filter(email__iexact=attempted).first() if attempted else None
+    if user is not None:
+        data = {"attempted": audit_label(user)}
+    else:
+        digest = hmac.new(settings.SECRET_KEY.encode(), attempted.encode(), hashlib.sha256).hexdigest()[:24]
+        data = {"attempted_digest": digest}
+    audit_record(actor=None, action="auth.login_failed", data=data)
 
 
 @receiver(mfa_signals.authenticator_added)

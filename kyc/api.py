@@ -659,7 +659,7 @@ class ApplicationSubmitApi(APIView):
 class TimelineEntryOutput(serializers.Serializer[Any]):
     at = serializers.DateTimeField(source="occurred_at")
     action = serializers.CharField()
-    actor = serializers.CharField(source="actor_label")
+    actor = serializers.CharField(source="shown_actor")
     before = serializers.JSONField()
     after = serializers.JSONField()
     details = serializers.JSONField(source="data")

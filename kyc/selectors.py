@@ -96,15 +96,33 @@ def document_get(*, application: Application, public_id: Any) -> Document:
     return document
 
 
-def application_timeline(*, application: Application) -> QuerySet[AuditEvent]:
+def application_timeline(*, application: Application) -> list[AuditEvent]:
     """What happened, oldest first, as the applicant may see it: their own edits and the status changes. Staff
-    work on the case (case.*: notes, rulings, approvals' reasons, monitoring) and the risk score stay internal."""
-    return (
+    work on the case (case.*: notes, rulings, approvals' reasons, monitoring) and the risk score stay internal.
+
+    Each event carries `shown_actor`: the e-mail of the applicant or a colleague of their organisation,
+    "ClayStack compliance" for an officer (officers are not named to applicants), "ClayStack" for the system.
+    """
+    events = list(
         AuditEvent.objects.filter(target_type="kyc.application", target_id=str(application.pk))
         .filter(action__startswith="application.")
         .exclude(action="application.risk_assessed")
+        .select_related("actor")
         .order_by("seq")
     )
+    own = {application.applicant_id}
+    if application.organisation_id is not None:
+        own |= set(
+            Membership.objects.filter(organisation_id=application.organisation_id).values_list("user_id", flat=True)
+        )
+    for event in events:
+        if event.actor is None:
+            event.shown_actor = "ClayStack"  # type: ignore[attr-defined]
+        elif event.actor_id in own:
+            event.shown_actor = event.actor.email  # type: ignore[attr-defined]
+        else:
+            event.shown_actor = "ClayStack compliance"  # type: ignore[attr-defined]
+    return events
 
 
 _TIMELINE_LABELS = {

@@ -221,3 +221,17 @@ def test_concurrent_writers_produce_one_unbroken_chain() -> None:
     assert list(AuditEvent.objects.order_by("seq").values_list("seq", flat=True)) == list(range(1, 81))
     report = audit_verify()
     assert report.ok, report.problem
+
+
+def test_a_failed_login_keeps_no_typed_e_mail_in_the_trail(client: Any, alice: Any) -> None:
+    for email in ("nobody.known@example.org", alice.email):
+        response = client.post("/accounts/login/", {"login": email, "password": "wrong-password-1"})
+        assert response.status_code == 200
+    unknown, known = AuditEvent.objects.filter(action="auth.login_failed").order_by("seq")
+    assert "nobody.known" not in str(unknown.data) and len(unknown.data["attempted_digest"]) == 24
+    # Repeated attempts on one identifier stay visible as one digest.
+    client.post("/accounts/login/", {"login": "Nobody.Known@example.org", "password": "again-wrong-2"})
+    again = AuditEvent.objects.filter(action="auth.login_failed").latest("seq")
+    assert again.data == unknown.data
+    assert known.data == {"attempted": f"user:{alice.public_id}"}
+    assert alice.email not in str(known.data)

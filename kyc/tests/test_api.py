@@ -65,7 +65,8 @@ def _upload(client: APIClient, app_id: str, kind: str, name: str, data: bytes, *
 
 @pytest.mark.parametrize(("subject_type", "category"), [("individual", ""), ("operator_individual", "professional")])
 def test_an_individual_completes_kyc_over_the_api(db: Any, subject_type: str, category: str, wallet_key: Any) -> None:
-    client = _api(UserFactory())
+    user = UserFactory()
+    client = _api(user)
     created = client.post(API, {"subject_type": subject_type, "operator_category": category}, format="json")
     assert created.status_code == 201, created.data
     app_id = created.data["id"]
@@ -84,6 +85,8 @@ def test_an_individual_completes_kyc_over_the_api(db: Any, subject_type: str, ca
     assert submitted.data["editable_sections"] == []
     timeline = client.get(f"{API}{app_id}/timeline/")
     assert timeline.data[-1]["action"] == "application.status_changed"
+    # The applicant sees who did what by e-mail, though the trail itself names them by public id.
+    assert timeline.data[-1]["actor"] == user.email
 
 
 @pytest.mark.parametrize(
