@@ -314,8 +314,10 @@ def case_screening_blockers(application: Application) -> list[str]:
 @transaction.atomic
 def case_screening_rerun(*, application: Application, by: User) -> list[Check]:
     """A staff member runs again every check of the case that failed (provider unavailable) and any that is
-    still pending. Requires the case-review capability; refuses when there is nothing to re-run. Each check goes
-    back to running in a new Celery task after commit; audited as `case.screening_rerun`."""
+    still pending. Requires the case-review capability; refuses when there is nothing to re-run, except that a
+    case stuck before review (submitted or screening, nothing failed) is started again: missing checks are
+    created and the case settles when all have a result. Each check runs in a new Celery task after commit;
+    audited as `case.screening_rerun`."""
     from accounts.permissions import user_has_capability
     from accounts.roles import Capability
     from screening.models import CheckStatus
@@ -326,6 +328,14 @@ def case_screening_rerun(*, application: Application, by: User) -> list[Check]:
     checks = [
         check for check, _ in _blocking_checks(application) if check.status in (CheckStatus.FAILED, CheckStatus.PENDING)
     ]
+    if not checks and application.status in (S.SUBMITTED, S.SCREENING):
+        # Nothing failed, yet the case is stuck before review: an event was lost (a broker outage at submission,
+        # a worker that died after committing a result). Start again: the missing checks are created, existing
+        # ones are kept, and the case settles once they all have a result. Never a move without screening.
+        application_id = application.pk
+        audit_record(actor=by, action="case.screening_rerun", target=application, data={"checks": [], "restart": True})
+        transaction.on_commit(lambda: screening_start_task.delay(application_id))
+        return []
     if not checks:
         raise ApplicationError(
             f"{application.reference} has no failed screening check to re-run.", code="nothing_to_rerun"

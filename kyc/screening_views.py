@@ -42,5 +42,8 @@ def case_screening_rerun_view(request: HttpRequest, public_id: str) -> HttpRespo
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"{case.reference}: {len(checks)} screening check(s) started again.")
+        if checks:
+            messages.success(request, f"{case.reference}: {len(checks)} screening check(s) started again.")
+        else:
+            messages.success(request, f"{case.reference}: screening started again for whatever is missing.")
     return redirect("kyc:case", public_id=case.public_id)

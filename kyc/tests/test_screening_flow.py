@@ -187,6 +187,7 @@ def test_the_rerun_action_is_for_case_reviewers_only(
 ) -> None:
     app = complete_individual(alice, wallet_key)
     services.application_submit(application=app, by=alice)
+    services.application_transition(application=app, to=S.READY_FOR_REVIEW, by=None)
     url = reverse("kyc_screening:rerun", args=[app.public_id])
     client = Client()
     assert client.post(url).status_code == 302  # anonymous: to the login page
@@ -198,6 +199,23 @@ def test_the_rerun_action_is_for_case_reviewers_only(
     response = client.post(url, follow=True)
     assert "no failed screening check" in response.content.decode()
     assert not AuditEvent.objects.filter(action="case.screening_rerun").exists()
+
+
+def test_a_case_stuck_before_review_is_screened_again_by_the_rerun_action_never_passed_unscreened(
+    alice: Any, wallet_key: Any, reviewer: Any, lists: None, eager: None, django_capture_on_commit_callbacks: Any
+) -> None:
+    app = complete_individual(alice, wallet_key)
+    services.application_submit(application=app, by=alice)  # its after-commit events never ran: no check
+    services.application_transition(application=app, to=S.SCREENING, by=None)
+    client = Client()
+    client.force_login(reviewer)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("kyc_screening:rerun", args=[app.public_id]), follow=True)
+    assert "screening started again" in response.content.decode()
+    app.refresh_from_db()
+    assert app.status == S.READY_FOR_REVIEW
+    assert sorted(c.kind for c in screening_flow.case_checks(app)) == ["name", "wallet"]
+    assert {c.status for c in screening_flow.case_checks(app)} == {CheckStatus.DONE}
 
 
 def test_a_resubmitted_case_screens_only_what_changed_and_keeps_its_assignee(
