@@ -282,6 +282,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Two models have a field named "purpose" with different choices: name each enum after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "WalletPurposeEnum": "kyc.models.WalletAddress.Purpose",
+        "OperatorAddressPurposeEnum": "operators.models.OperatorAddress.Purpose",
+    },
 }
 
 # Logging -------------------------------------------------------------------------------------------------

@@ -6,7 +6,8 @@ its name; an entry whose URL is gone fails `test_every_entry_still_names_a_url`.
 are built once for the module (one object of each kind, all owned by organisation A) and every request runs in
 its own savepoint, so an owner's successful POST (a deletion, say) does not change what the next persona sees.
 Unsafe requests carry a valid CSRF token from a client that enforces CSRF, so a denial is the access rule's;
-`test_an_unsafe_request_without_a_csrf_token_is_refused` checks the token is needed.
+`test_an_unsafe_request_without_a_csrf_token_is_refused` checks the token is needed. Every HTML answer must carry
+the Content-Security-Policy header.
 """
 
 from __future__ import annotations
@@ -89,9 +90,11 @@ def _check(world: World, method: str, url: str, expected: dict[str, str], person
     for persona in personas:
         savepoint = transaction.savepoint()
         try:
-            observed, wrote_audit, _response = request_as(_client(world, persona), method, url)
+            observed, wrote_audit, response = request_as(_client(world, persona), method, url)
         finally:
             transaction.savepoint_rollback(savepoint)
+        if response.get("Content-Type", "").startswith("text/html") and "Content-Security-Policy" not in response:
+            problems.append(f"{persona}: an HTML answer without a Content-Security-Policy header")
         if not matches(expected[persona], observed, wrote_audit):
             note = " and wrote an audit event" if wrote_audit else ""
             problems.append(f"{persona}: expected {expected[persona]}, got {observed}{note}")

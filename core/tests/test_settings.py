@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -86,3 +87,25 @@ def test_encryption_keys_rotate_newest_first() -> None:
 @pytest.mark.django_db
 def test_models_and_migrations_agree() -> None:
     call_command("makemigrations", "--check", "--dry-run", verbosity=0)
+
+
+def test_production_sends_hsts_secure_cookies_and_denies_framing() -> None:
+    code = (
+        "import json; from django.conf import settings as s; print(json.dumps({"
+        "'hsts': s.SECURE_HSTS_SECONDS, 'subdomains': s.SECURE_HSTS_INCLUDE_SUBDOMAINS, 'ssl': s.SECURE_SSL_REDIRECT, "
+        "'session_secure': s.SESSION_COOKIE_SECURE, 'session_httponly': s.SESSION_COOKIE_HTTPONLY, "
+        "'csrf_secure': s.CSRF_COOKIE_SECURE, 'csrf_httponly': s.CSRF_COOKIE_HTTPONLY, 'xfo': s.X_FRAME_OPTIONS, "
+        "'middleware': s.MIDDLEWARE, 'csp': s.CONTENT_SECURITY_POLICY, 'staff_idle': s.STAFF_SESSION_IDLE_SECONDS}))"
+    )
+    result = _run_production("shell", "-c", code)
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    assert seen["hsts"] >= 31536000 and seen["subdomains"] and seen["ssl"]
+    assert seen["session_secure"] and seen["session_httponly"] and seen["csrf_secure"] and seen["csrf_httponly"]
+    assert seen["xfo"] == "DENY"
+    assert "django.middleware.clickjacking.XFrameOptionsMiddleware" in seen["middleware"]
+    assert "core.middleware.ContentSecurityPolicyMiddleware" in seen["middleware"]
+    assert "accounts.middleware.StaffSessionTimeoutMiddleware" in seen["middleware"]
+    assert seen["csp"]["frame-ancestors"] == ["'none'"]
+    assert "'unsafe-inline'" not in json.dumps(seen["csp"])
+    assert 0 < seen["staff_idle"] <= 3600

@@ -241,10 +241,9 @@ PAGES: dict[str, dict[str, Row]] = {
         "POST": staff(A.CASE_APPROVE, ok=ALLOWED),
     },
     "privacy:my_data": {"GET": signed_in(), "POST": signed_in(ALLOWED)},
-    # The API's schema and its documentation pages: public (they hold no data).
+    # The API's schema and its documentation page: public (they hold no data).
     "api:schema": {"GET": public()},
     "api:docs": {"GET": public()},
-    "api:redoc": {"GET": public()},
 }
 
 # allauth: sign-in, sign-up and password reset are public; account and MFA pages need a signed-in user. A
