@@ -46,8 +46,8 @@ ACTION_LABELS = {
     "case.monitoring_alert": "Monitoring alert",
 }
 _STATUS_LABELS = dict(S.choices)
-# Ids and hashes the officer gains nothing from reading in a sentence.
-_SKIPPED_KEYS = frozenset({"reference", "sha256", "request_id"})
+# Ids, nonces and hashes the officer gains nothing from reading in a sentence.
+_SKIPPED_KEYS = frozenset({"reference", "sha256", "request_id", "nonce"})
 
 
 @dataclass(frozen=True)
@@ -59,20 +59,22 @@ class TimelineEntry:
     details: list[str]
 
 
-def _readable(value: Any) -> str:
+def _readable(value: Any, names: dict[str, str]) -> str:
     if isinstance(value, list) and len(value) == 2 and not isinstance(value[0], (dict, list)):
         # A [before, after] pair, as the services record a changed field.
-        return f"{_readable(value[0])} → {_readable(value[1])}"
+        return f"{_readable(value[0], names)} → {_readable(value[1], names)}"
     if isinstance(value, list):
-        return ", ".join(_readable(v) for v in value) or "(none)"
+        return ", ".join(_readable(v, names) for v in value) or "(none)"
     if isinstance(value, dict):
-        return "; ".join(f"{k.replace('_', ' ')}: {_readable(v)}" for k, v in value.items())
+        return "; ".join(f"{k.replace('_', ' ')}: {_readable(v, names)}" for k, v in value.items())
     if value is None or value == "":
         return "(empty)"
-    return str(value)
+    # The trail names people, documents and wallets by public id (it keeps no personal data); the page can
+    # say who or what that is while the row still exists.
+    return names.get(str(value), str(value))
 
 
-def _details(event: AuditEvent) -> list[str]:
+def _details(event: AuditEvent, names: dict[str, str]) -> list[str]:
     data = dict(event.data or {})
     before, after = dict(event.before or {}), dict(event.after or {})
     lines: list[str] = []
@@ -84,16 +86,18 @@ def _details(event: AuditEvent) -> list[str]:
         if key in _SKIPPED_KEYS:
             continue
         if key in before:
-            lines.append(f"{key.replace('_', ' ')}: {_readable(before.get(key))} → {_readable(after.get(key))}")
+            lines.append(
+                f"{key.replace('_', ' ')}: {_readable(before.get(key), names)} → {_readable(after.get(key), names)}"
+            )
         else:
-            lines.append(f"{key.replace('_', ' ')}: {_readable(after.get(key))}")
+            lines.append(f"{key.replace('_', ' ')}: {_readable(after.get(key), names)}")
     for key, value in data.items():
         if key in _SKIPPED_KEYS or value in (None, "", [], {}):
             continue
         if key == "changes" and isinstance(value, dict):
-            lines += [f"{k.replace('_', ' ')}: {_readable(v)}" for k, v in value.items()]
+            lines += [f"{k.replace('_', ' ')}: {_readable(v, names)}" for k, v in value.items()]
             continue
-        lines.append(f"{key.replace('_', ' ')}: {_readable(value)}")
+        lines.append(f"{key.replace('_', ' ')}: {_readable(value, names)}")
     return lines
 
 
@@ -116,26 +120,44 @@ def case_timeline(
     ):
         if rows:
             targets |= Q(target_type=target_type, target_id__in=[str(r.pk) for r in rows])
-    events = AuditEvent.objects.filter(targets).order_by("seq")
+    names = {str(p.public_id): f"{p.legal_name} ({p.get_role_display().lower()})" for p in people}
+    names |= {str(d.public_id): f"{d.get_kind_display()} {d.original_name}" for d in documents}
+    names |= {str(w.public_id): f"{w.label} {w.address}" for w in wallets}
+    # Screening names its subjects by ref ("kyc.person:<uuid>"): the same people and wallets.
+    names |= {f"kyc.person:{p.public_id}": names[str(p.public_id)] for p in people}
+    names |= {f"kyc.wallet:{w.public_id}": names[str(w.public_id)] for w in wallets}
+    names[f"kyc.application:{application.public_id}"] = f"the application {application.reference}"
+    events = AuditEvent.objects.filter(targets).select_related("actor").order_by("seq")
     return [
         TimelineEntry(
             at=e.occurred_at,
-            actor=e.actor_label or "the system",
+            # The trail names applicants by public id (core.audit.audit_label); officers see the account.
+            actor=e.actor.email if e.actor is not None else (e.actor_label or "the system"),
             action=e.action,
             label=ACTION_LABELS.get(e.action, e.action.replace(".", ": ").replace("_", " ")),
-            details=_details(e),
+            details=_details(e, names),
         )
         for e in events
     ]
 
 
-def hits_with_rulings(application: Application, hits: list[Any]) -> list[Any]:
-    """Each hit with `ruling` (its latest ruling on this case, or "") and `is_open` (no ruling, or escalated)."""
+def case_hits_with_rulings(application: Application) -> list[Any]:
+    """Every screening hit on the case's subjects, including those a false-positive ruling suppressed (the
+    record shows what was ruled), each with `ruling` (its latest ruling on this case, or None) and `is_open`
+    (live and without a ruling, or escalated: what blocks an approval)."""
+    from kyc.adjudication import subject_refs
+    from screening.models import Hit
+
+    hits = list(
+        Hit.objects.filter(check_run__subject_ref__in=subject_refs(application), is_history=False)
+        .select_related("check_run")
+        .order_by("check_run__created_at", "pk")
+    )
     latest: dict[int, HitAdjudication] = {}
     for adj in HitAdjudication.objects.filter(application=application).select_related("by").order_by("at", "pk"):
         latest[adj.hit_id] = adj
     for hit in hits:
         ruling = latest.get(hit.pk)
-        hit.ruling = ruling
-        hit.is_open = ruling is None or ruling.ruling == HitAdjudication.Ruling.ESCALATE
+        hit.ruling = ruling  # type: ignore[attr-defined]
+        hit.is_open = not hit.suppressed and (ruling is None or ruling.ruling == HitAdjudication.Ruling.ESCALATE)  # type: ignore[attr-defined]
     return hits

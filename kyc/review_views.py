@@ -23,7 +23,7 @@ from accounts.models import User
 from accounts.permissions import user_has_capability
 from accounts.roles import Capability
 from core.exceptions import ApplicationError
-from kyc import adjudication, notifications, queue, review, review_selectors, risk
+from kyc import notifications, queue, review, review_selectors, risk
 from kyc.countries import COUNTRY_CHOICES
 from kyc.editing import SECTION_LABELS
 from kyc.models import (
@@ -129,7 +129,7 @@ def case_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     notifications.notifications_mark_read(user=user, application=case)
     checks = case_checks(case)
     labels = {check.subject_ref: check.subject_label for check in checks}  # type: ignore[attr-defined]
-    hits = review_selectors.hits_with_rulings(case, list(adjudication.case_hits(case)))
+    hits = review_selectors.case_hits_with_rulings(case)
     for hit in hits:
         hit.subject_label = labels.get(hit.check_run.subject_ref, hit.check_run.subject_ref)
     return render(

@@ -153,7 +153,7 @@ def test_the_timeline_lists_every_audited_step_with_actor_time_and_details(
     positions = [timeline.index(label) for label in order]
     assert positions == sorted(positions)
     assert f"by {alice.email}" in timeline and f"by {reviewer.email}" in timeline
-    assert "legal name: Uma Owner" in timeline
+    assert "person: Uma Owner (ultimate beneficial owner)" in timeline
     assert "<time datetime=" in timeline
 
 
