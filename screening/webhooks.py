@@ -21,6 +21,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -105,6 +106,22 @@ def _provider_time(event: SumsubEvent) -> dt.datetime:
     raise WebhookRejected("The event has no createdAtMs timestamp.")
 
 
+# A Sumsub event nests a few levels; anything deeper is not one.
+MAX_JSON_DEPTH = 64
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def _json_depth(body: bytes) -> int:
+    """The deepest nesting of arrays and objects in a JSON text (brackets inside strings do not count)."""
+    brackets = _JSON_STRING.sub(b"", body).translate(None, _NOT_BRACKETS)
+    depth = deepest = 0
+    for byte in brackets:
+        depth += 1 if byte in b"[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
 def _storable(payload: object) -> bool:
     """PostgreSQL stores neither NUL characters nor lone surrogates, and JSON can carry both as \\u escapes."""
     stack = [payload]
@@ -133,6 +150,10 @@ def sumsub_webhook_receive(*, body: bytes, headers: Mapping[str, str]) -> Webhoo
     applied before. Writes an audit row for every applied change.
     """
     sumsub_verify(body=body, headers=headers)
+    if _json_depth(body) > MAX_JSON_DEPTH:
+        # Checked before decoding: the C decoder recurses on the C stack, and a dependency (py_ecc) raises
+        # Python's recursion limit so far that very deep nesting crashes the process instead of raising.
+        raise WebhookRejected(f"Not a Sumsub event: JSON nested deeper than {MAX_JSON_DEPTH} levels.")
     try:
         payload = json.loads(body)
         event = SumsubEvent.model_validate(payload)

@@ -114,3 +114,16 @@ def test_a_signed_body_that_is_not_an_event_is_rejected(identity_check: Check) -
     body = b'{"hello": "world"}'
     with pytest.raises(WebhookRejected, match="Not a Sumsub event"):
         sumsub_webhook_receive(body=body, headers=signed(body))
+
+
+def test_deeply_nested_json_is_refused_before_decoding_even_with_a_raised_recursion_limit(
+    identity_check: Check,
+) -> None:
+    # py_ecc (imported by the operators app) raises Python's recursion limit to 100,000 at import, so the C JSON
+    # decoder would recurse until the process crashes instead of raising RecursionError.
+    import py_ecc  # noqa: F401
+
+    body = b'{"type": "applicantReviewed", "x": ' + b"[" * 200_000 + b"]" * 200_000 + b"}"
+    with pytest.raises(WebhookRejected, match="nested deeper than 64 levels"):
+        sumsub_webhook_receive(body=body, headers=signed(body))
+    assert not ProviderEvent.objects.exists()
