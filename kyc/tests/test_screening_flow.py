@@ -458,6 +458,16 @@ def test_a_list_update_that_adds_an_approved_person_raises_an_open_hit_and_alert
     assert approved.reference in note.title and "OFAC:99001" in note.body
 
 
+def test_an_import_runs_monitoring_through_the_default_hooks_without_any_setting(
+    approved: Application, eager: None, tmp_path: Path, django_capture_on_commit_callbacks: Any
+) -> None:
+    # The default SCREENING_MONITORING_SUBJECTS / _ALERT point at kyc: an import alone raises the alert.
+    with django_capture_on_commit_callbacks(execute=True):
+        list_import(source="ofac", files=_ofac_with(tmp_path, UMA), monitor=True)
+    assert [h.entity_id for h in adjudication.open_hits(approved)] == ["OFAC:99001"]
+    assert AuditEvent.objects.filter(action="case.monitoring_alert", target_id=str(approved.pk)).exists()
+
+
 def test_a_remembered_false_positive_stays_quiet_until_the_entity_record_changes(
     approved: Application, reviewer: Any, tmp_path: Path, django_capture_on_commit_callbacks: Any
 ) -> None:
