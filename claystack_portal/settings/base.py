@@ -251,6 +251,11 @@ REST_FRAMEWORK = {
         "accounts.authentication.ApiKeyRateThrottle",
         "accounts.authentication.UserRateThrottle",
     ],
+    "DEFAULT_PARSER_CLASSES": [
+        "core.api.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
