@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
@@ -55,10 +56,13 @@ def _target_fields(target: models.Model | None) -> tuple[str, str, str]:
     if target is None:
         return "", "", ""
     meta = target._meta
-    return f"{meta.app_label}.{meta.model_name}", str(target.pk), str(target)[:200]
+    label = f"{meta.app_label}.{meta.model_name}"
+    # A user's str() is their e-mail: name them as an actor is named instead.
+    text = audit_label(target) if label == settings.AUTH_USER_MODEL.lower() else str(target)
+    return label, str(target.pk), text[:200]
 
 
-def _actor_label(actor: Any) -> str:
+def audit_label(actor: Any) -> str:
     """Staff are named by e-mail: who decided must be readable for as long as the trail exists. Applicants are
     named by their opaque public id, because the trail is append-only and outlives the retention period after
     which their personal data is anonymised; pages resolve the id through `actor` while the account exists."""
@@ -91,7 +95,7 @@ def audit_record(
         seq=head.seq + 1,
         occurred_at=timezone.now(),
         actor=actor if is_user else None,
-        actor_label=_actor_label(actor) if is_user else "system",
+        actor_label=audit_label(actor) if is_user else "system",
         action=action,
         target_type=target_type,
         target_id=target_id,

@@ -61,11 +61,12 @@ class TestAppending:
     def test_an_applicant_is_named_by_public_id_so_the_trail_keeps_no_e_mail(self, make_staff: Any) -> None:
         applicant = UserFactory(email="eve.applicant@example.com")
         officer = make_staff("reviewer", email="officer@claystack.example")
-        by_applicant = audit_record(actor=applicant, action="application.updated")
+        by_applicant = audit_record(actor=applicant, action="auth.login", target=applicant)
         by_officer = audit_record(actor=officer, action="case.claimed")
         assert by_applicant.actor == applicant
         assert by_applicant.actor_label == f"user:{applicant.public_id}"
-        assert "eve.applicant" not in by_applicant.actor_label
+        assert by_applicant.target_repr == f"user:{applicant.public_id}"
+        assert "eve.applicant" not in by_applicant.actor_label + by_applicant.target_repr
         assert by_officer.actor_label == "officer@claystack.example"
 
     def test_a_request_records_its_id_ip_and_user_agent(self, client: Any) -> None:
