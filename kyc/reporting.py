@@ -113,9 +113,7 @@ def _level_label(key: str) -> str:
     return RiskLevel(key).label if key in RiskLevel.values else "Not scored"
 
 
-def _pivot(
-    rows: Iterable[Any], key: str, keys: list[tuple[str, str]], weeks: list[dt.date], title: str
-) -> WeeklyTable:
+def _pivot(rows: Iterable[Any], key: str, keys: list[tuple[str, str]], weeks: list[dt.date], title: str) -> WeeklyTable:
     index = {w: i for i, w in enumerate(weeks)}
     values = {k: [0] * len(weeks) for k, _ in keys}
     for row in rows:
