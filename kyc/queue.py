@@ -1,24 +1,26 @@
 """The review queue (selectors): filters, sorts, search, counts per status and service-level due dates.
 
-One query for the page of cases (assignee and company joined, "has open hits" as a correlated subquery), one
-for the paginator's count and one for the counts: the page costs the same number of queries whatever its size.
-Filters on related rows (country, search, open screening hits) are EXISTS subqueries rather than joins, so no
-DISTINCT is needed over the whole queue.
+A page costs three queries whatever its size: the page's ids (from the application table and its indexes
+alone), the counts per status with the number of matching cases (one aggregate), and the page's rows. Filters
+on related rows (country, search, open screening hits) are IN subqueries, computed once per query, rather than
+joins: no DISTINCT over the queue and no work per row.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.db.models import (
+    BooleanField,
     Case,
     CharField,
     Count,
     DateTimeField,
-    Exists,
+    ExpressionWrapper,
     F,
     Func,
     OuterRef,
@@ -27,11 +29,12 @@ from django.db.models import (
     Subquery,
     Value,
     When,
-    Window,
 )
-from django.db.models.functions import Coalesce, Concat
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import LessThan
 from django.utils import timezone
 
+from core.exceptions import ApplicationError
 from kyc.models import Application, CompanyProfile, HitAdjudication, Person, RiskLevel, SubjectType, WalletAddress
 
 S = Application.Status
@@ -96,129 +99,166 @@ def _sla_days(level: str) -> int:
 def with_due(qs: QuerySet[Application]) -> QuerySet[Application]:
     """Annotate `due_at`: the clock's start (submission, moved by paused time) plus the service level of the
     case's risk level (medium if unscored)."""
+    return qs.annotate(due_at=_due_expression())
+
+
+class RefUuid(Func):
+    """The UUID at the end of a subject ref ("kyc.person:<uuid>", the part after `prefix`), in the form the
+    model's UUID column stores: a uuid on PostgreSQL, 32 hex digits on SQLite. Matching refs to rows this way
+    uses the rows' unique public_id index instead of building a ref string for every row."""
+
+    output_field = CharField()
+
+    def __init__(self, expression: Any, *, prefix: str) -> None:
+        super().__init__(expression)
+        self.prefix = prefix
+
+    def as_sql(  # type: ignore[override]
+        self, compiler: Any, connection: Any, **extra_context: Any
+    ) -> tuple[str, tuple[Any, ...]]:
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"CAST(SUBSTRING({sql} FROM {len(self.prefix) + 1}) AS uuid)", tuple(params)
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, tuple[Any, ...]]:
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"REPLACE(SUBSTR({sql}, {len(self.prefix) + 1}), '-', '')", tuple(params)
+
+
+_REF_PATTERN = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+
+
+def _open_hit_ids(prefix: str) -> QuerySet[Any]:
+    """Public ids of the subjects under `prefix` with an open hit: live (not a remembered false positive, not
+    delisted history) and without a ruling, or whose latest ruling is "escalate". A subject ref belongs to one
+    case, so a hit's latest ruling is its ruling on that case. Mirrors `kyc.adjudication.open_hits` in SQL."""
+    from screening.models import Hit
+
+    latest_ruling = HitAdjudication.objects.filter(hit_id=OuterRef("pk")).order_by("-at", "-pk").values("ruling")[:1]
+    return (
+        Hit.objects.filter(
+            suppressed=False, is_history=False, check_run__subject_ref__regex="^" + re.escape(prefix) + _REF_PATTERN
+        )
+        .annotate(latest_ruling=Subquery(latest_ruling))
+        .filter(Q(latest_ruling__isnull=True) | Q(latest_ruling=HitAdjudication.Ruling.ESCALATE))
+        .values(subject=RefUuid("check_run__subject_ref", prefix=prefix))
+    )
+
+
+def open_hits_q() -> Q:
+    """Cases with an open screening hit on the company or the application itself, a person or a wallet: three
+    IN subqueries that start from the (few) hits, each computed once per query."""
+    return (
+        Q(public_id__in=_open_hit_ids("kyc.application:"))
+        | Q(pk__in=Person.objects.filter(public_id__in=_open_hit_ids("kyc.person:")).values("application_id"))
+        | Q(pk__in=WalletAddress.objects.filter(public_id__in=_open_hit_ids("kyc.wallet:")).values("application_id"))
+    )
+
+
+def _due_expression() -> Case:
     start = Coalesce(F("sla_started_at"), F("submitted_at"))
     whens = [
         When(risk_level=level, then=start + Value(dt.timedelta(days=_sla_days(level))))
         for level in (RiskLevel.LOW, RiskLevel.MEDIUM, RiskLevel.HIGH, RiskLevel.PROHIBITED)
     ]
-    return qs.annotate(
-        due_at=Case(
-            *whens,
-            default=start + Value(dt.timedelta(days=_sla_days("medium"))),
-            output_field=DateTimeField(),
+    return Case(*whens, default=start + Value(dt.timedelta(days=_sla_days("medium"))), output_field=DateTimeField())
+
+
+def _search_q(q: str) -> Q:
+    """Reference, LEI and wallet address match exactly in their stored form (upper case, EIP-55) so their
+    indexes answer; company and person names match a part, in any case."""
+    from kyc.services import normalise_address
+
+    found = Q(reference=q.upper()) | Q(pk__in=CompanyProfile.objects.filter(lei=q.upper()).values("application_id"))
+    found |= Q(pk__in=CompanyProfile.objects.filter(legal_name__icontains=q).values("application_id"))
+    found |= Q(pk__in=Person.objects.filter(legal_name__icontains=q).values("application_id"))
+    if re.fullmatch(r"0x[0-9a-fA-F]{40}", q):
+        try:
+            address = normalise_address(q)
+        except ApplicationError:
+            address = q
+        found |= Q(pk__in=WalletAddress.objects.filter(address=address).values("application_id"))
+    return found
+
+
+def queue_filter_q(filters: QueueFilters, *, user: Any) -> Q:
+    """Every filter of the queue as one condition on the application row (related rows through IN
+    subqueries): used for the page's ids, for the total beside the counts per status, and for exports."""
+    cond = ~Q(status=S.DRAFT)
+    if filters.status:
+        cond &= Q(status=filters.status)
+    if filters.risk_level:
+        cond &= Q(risk_level=filters.risk_level)
+    if filters.subject_type:
+        cond &= Q(subject_type=filters.subject_type)
+    if filters.country:
+        people = Person.objects.filter(
+            # The JSON list's text holds the code in quotes; this reads the same on PostgreSQL and SQLite.
+            Q(country_of_residence=filters.country) | Q(nationalities__icontains=f'"{filters.country}"')
         )
-    )
-
-
-class UuidText(Func):
-    """A UUID column as the text Python's str(uuid) gives (8-4-4-4-12, lower case): the form screening's
-    subject refs carry. PostgreSQL casts a uuid to exactly that; SQLite stores 32 hex digits without dashes."""
-
-    output_field = CharField()
-    template = "(%(expressions)s)::text"
-
-    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
-        sql, params = compiler.compile(self.source_expressions[0])
-        parts = " || '-' || ".join(f"substr({sql}, {start}, {length})" for start, length in _UUID_GROUPS)
-        return f"lower({parts})", params * len(_UUID_GROUPS)
-
-
-_UUID_GROUPS = ((1, 8), (9, 4), (13, 4), (17, 4), (21, 12))
-
-
-def _ref(prefix: str, column: str) -> Concat:
-    return Concat(Value(prefix), UuidText(column), output_field=CharField())
-
-
-def open_hits_exist() -> Exists:
-    """EXISTS a live screening hit on one of the case's subjects (the company or the application itself, a
-    person, a wallet) whose latest ruling on this case is missing or "escalate". Mirrors
-    `kyc.adjudication.open_hits`, in SQL, for the queue filter and badge."""
-    from screening.models import Hit
-
-    person_refs = Person.objects.filter(application_id=OuterRef(OuterRef("pk"))).values(
-        ref=_ref("kyc.person:", "public_id")
-    )
-    wallet_refs = WalletAddress.objects.filter(application_id=OuterRef(OuterRef("pk"))).values(
-        ref=_ref("kyc.wallet:", "public_id")
-    )
-    latest_ruling = (
-        HitAdjudication.objects.filter(application_id=OuterRef(OuterRef("pk")), hit_id=OuterRef("pk"))
-        .order_by("-at", "-pk")
-        .values("ruling")[:1]
-    )
-    hits = (
-        Hit.objects.filter(suppressed=False, is_history=False)
-        .filter(
-            Q(check_run__subject_ref=Concat(Value("kyc.application:"), UuidText(OuterRef("public_id"))))
-            | Q(check_run__subject_ref__in=Subquery(person_refs))
-            | Q(check_run__subject_ref__in=Subquery(wallet_refs))
+        cond &= Q(pk__in=CompanyProfile.objects.filter(jurisdiction=filters.country).values("application_id")) | Q(
+            pk__in=people.values("application_id")
         )
-        .annotate(latest_ruling=Subquery(latest_ruling))
-        .filter(Q(latest_ruling__isnull=True) | Q(latest_ruling=HitAdjudication.Ruling.ESCALATE))
-    )
-    return Exists(hits)
+    if filters.assignee == "me":
+        cond &= Q(assignee_id=getattr(user, "pk", None))
+    elif filters.assignee == "none":
+        cond &= Q(assignee__isnull=True)
+    elif filters.assignee.isdigit():
+        cond &= Q(assignee_id=int(filters.assignee))
+    if filters.open_hits:
+        cond &= open_hits_q()
+    if filters.overdue:
+        cond &= Q(status__in=OPEN_STATUSES) & Q(LessThan(_due_expression(), Value(timezone.now())))
+    if filters.q:
+        cond &= _search_q(filters.q)
+    return cond
 
 
-def _search(q: str) -> Q:
-    """Reference (exact), company name and LEI, a person's name, a wallet address (any case)."""
-    people = Person.objects.filter(application_id=OuterRef("pk"), legal_name__icontains=q)
-    wallets = WalletAddress.objects.filter(application_id=OuterRef("pk"), address__iexact=q)
-    return (
-        Q(reference__iexact=q)
-        | Q(company__legal_name__icontains=q)
-        | Q(company__lei__iexact=q)
-        | Q(applicant__email__iexact=q)
-        | Q(Exists(people))
-        | Q(Exists(wallets))
+def _order(filters: QueueFilters) -> list[Any]:
+    field = SORTS[filters.sort]
+    key: Any = _due_expression() if field.lstrip("-") == "due_at" else F(field.lstrip("-"))
+    # Unscored cases (no risk score) sort last either way.
+    return [key.desc(nulls_last=True) if field.startswith("-") else key.asc(nulls_last=True), "pk"]
+
+
+def _decorate(qs: QuerySet[Application]) -> QuerySet[Application]:
+    return with_due(qs.select_related("assignee", "company", "applicant")).annotate(
+        has_open_hits=ExpressionWrapper(open_hits_q(), output_field=BooleanField())
     )
 
 
 def queue_cases(filters: QueueFilters, *, user: Any) -> QuerySet[Application]:
-    qs = (
-        with_due(Application.objects.exclude(status=S.DRAFT))
-        .select_related("assignee", "company", "applicant")
-        .annotate(has_open_hits=open_hits_exist())
+    """The whole filtered, sorted queue with what a row shows (exports read it with a cursor)."""
+    return _decorate(Application.objects.filter(queue_filter_q(filters, user=user))).order_by(*_order(filters))
+
+
+@dataclass(frozen=True)
+class QueueSlice:
+    cases: list[Application]
+    total: int
+    counts: list[tuple[str, str, int]]
+
+
+def queue_slice(filters: QueueFilters, *, user: Any, offset: int, limit: int) -> QueueSlice:
+    """One page of the queue in three queries whatever its size: the page's ids (narrow: only the application
+    table and its indexes, so sorting 100,000 cases stays cheap), the counts per status together with the
+    number of cases the filters match (one aggregate), and the page's rows with what they show."""
+    cond = queue_filter_q(filters, user=user)
+    ids = list(
+        Application.objects.filter(cond)
+        .order_by(*_order(filters))
+        .values_list("pk", flat=True)[offset : offset + limit]
     )
-    if filters.status:
-        qs = qs.filter(status=filters.status)
-    if filters.risk_level:
-        qs = qs.filter(risk_level=filters.risk_level)
-    if filters.subject_type:
-        qs = qs.filter(subject_type=filters.subject_type)
-    if filters.country:
-        # The company's jurisdiction or any person's residence or nationality.
-        people = Person.objects.filter(application_id=OuterRef("pk")).filter(
-            # The JSON list's text holds the code in quotes; this reads the same on PostgreSQL and SQLite.
-            Q(country_of_residence=filters.country) | Q(nationalities__icontains=f'"{filters.country}"')
-        )
-        companies = CompanyProfile.objects.filter(application_id=OuterRef("pk"), jurisdiction=filters.country)
-        qs = qs.filter(Q(Exists(companies)) | Q(Exists(people)))
-    if filters.assignee == "me":
-        qs = qs.filter(assignee=user)
-    elif filters.assignee == "none":
-        qs = qs.filter(assignee__isnull=True)
-    elif filters.assignee.isdigit():
-        qs = qs.filter(assignee_id=int(filters.assignee))
-    if filters.open_hits:
-        qs = qs.filter(has_open_hits=True)
-    if filters.overdue:
-        qs = qs.filter(status__in=OPEN_STATUSES, due_at__lt=timezone.now())  # type: ignore[misc]
-    if filters.q:
-        qs = qs.filter(_search(filters.q))
-    field = SORTS[filters.sort]
-    # Unscored cases (no risk score) sort last either way.
-    order = F(field[1:]).desc(nulls_last=True) if field.startswith("-") else F(field).asc(nulls_last=True)
-    return qs.order_by(order, "pk")
-
-
-def window_slice(qs: QuerySet[Application], *, offset: int, limit: int) -> tuple[list[Application], int]:
-    """One query for a page and the total it is a page of (COUNT(*) OVER () rides along with the rows), where
-    a paginator would count first. A page past the end costs one more query, to learn the total."""
-    rows: list[Application] = list(qs.annotate(queue_total=Window(Count("pk")))[offset : offset + limit])
-    if rows:
-        return rows, int(getattr(rows[0], "queue_total"))  # noqa: B009 - an annotation the stubs cannot see
-    return [], (qs.count() if offset else 0)
+    rows = (
+        Application.objects.exclude(status=S.DRAFT)
+        .values("status")
+        .annotate(n=Count("pk"), matching=Count("pk", filter=cond))
+        .order_by()
+    )
+    found = {r["status"]: (r["n"], r["matching"]) for r in rows}
+    counts = [(value, label, found.get(value, (0, 0))[0]) for value, label in S.choices if value != S.DRAFT]
+    total = sum(matching for _n, matching in found.values())
+    by_pk = {case.pk: case for case in _decorate(Application.objects.filter(pk__in=ids))} if ids else {}
+    return QueueSlice(cases=[by_pk[pk] for pk in ids if pk in by_pk], total=total, counts=counts)
 
 
 @dataclass(frozen=True)
@@ -227,6 +267,7 @@ class QueuePage:
     number: int
     total: int
     size: int
+    counts: list[tuple[str, str, int]]
 
     @property
     def num_pages(self) -> int:
@@ -249,14 +290,14 @@ class QueuePage:
         return self.number + 1
 
 
-def queue_page(qs: QuerySet[Application], *, number: Any, size: int) -> QueuePage:
+def queue_page(filters: QueueFilters, *, user: Any, number: Any, size: int) -> QueuePage:
     """Page `number` (1-based; anything unreadable is page 1, past the end is the last page)."""
     page = int(number) if str(number).isdigit() and int(number) > 0 else 1
-    cases, total = window_slice(qs, offset=(page - 1) * size, limit=size)
-    if not cases and total:
-        page = -(-total // size)
-        cases, total = window_slice(qs, offset=(page - 1) * size, limit=size)
-    return QueuePage(cases=cases, number=page, total=total, size=size)
+    result = queue_slice(filters, user=user, offset=(page - 1) * size, limit=size)
+    if not result.cases and result.total and page > 1:
+        page = -(-result.total // size)
+        result = queue_slice(filters, user=user, offset=(page - 1) * size, limit=size)
+    return QueuePage(cases=result.cases, number=page, total=result.total, size=size, counts=result.counts)
 
 
 def queue_counts() -> list[tuple[str, str, int]]:

@@ -40,17 +40,10 @@ class QueueCaseOutput(serializers.Serializer[Any]):
 
 
 class QueuePagination(LimitOffsetPagination):
-    """limit/offset paging whose total comes with the page (COUNT(*) OVER ()), not from a separate COUNT."""
+    """limit/offset paging over `kyc.queue.queue_slice`: the total comes with the counts per status."""
 
     default_limit = settings.KYC_QUEUE_PAGE_SIZE
     max_limit = 200
-
-    def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> list[Any]:
-        self.request = request
-        self.limit = self.get_limit(request)
-        self.offset = self.get_offset(request)
-        rows, self.count = queue.window_slice(queryset, offset=self.offset, limit=self.limit or self.default_limit)
-        return rows
 
 
 class ReviewQueueApi(APIView):
@@ -60,7 +53,11 @@ class ReviewQueueApi(APIView):
     def get(self, request: Request) -> Response:
         filters = queue.QueueFilters.from_params(request.query_params)
         paginator = QueuePagination()
-        page = paginator.paginate_queryset(queue.queue_cases(filters, user=request.user), request, view=self)
-        response = paginator.get_paginated_response(QueueCaseOutput(page, many=True).data)
-        response.data["counts"] = {key: n for key, _label, n in queue.queue_counts()}
+        paginator.request = request
+        paginator.limit = paginator.get_limit(request) or paginator.default_limit
+        paginator.offset = paginator.get_offset(request)
+        result = queue.queue_slice(filters, user=request.user, offset=paginator.offset, limit=paginator.limit)
+        paginator.count = result.total
+        response = paginator.get_paginated_response(QueueCaseOutput(result.cases, many=True).data)
+        response.data["counts"] = {key: n for key, _label, n in result.counts}
         return response

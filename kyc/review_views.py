@@ -67,9 +67,7 @@ def staff_only(capability: str) -> Callable[[Callable[..., HttpResponse]], Calla
 def case_queue(request: HttpRequest) -> HttpResponse:
     filters = queue.QueueFilters.from_params(request.GET)
     page = queue.queue_page(
-        queue.queue_cases(filters, user=request.user),
-        number=request.GET.get("page", "1"),
-        size=settings.KYC_QUEUE_PAGE_SIZE,
+        filters, user=request.user, number=request.GET.get("page", "1"), size=settings.KYC_QUEUE_PAGE_SIZE
     )
     cases = page.cases
     for case in cases:
@@ -84,7 +82,7 @@ def case_queue(request: HttpRequest) -> HttpResponse:
             "cases": cases,
             "filters": filters,
             "query": params.urlencode(),
-            "counts": queue.queue_counts(),
+            "counts": page.counts,
             "statuses": [(v, label) for v, label in S.choices if v != S.DRAFT],
             "levels": RiskLevel.choices,
             "types": SubjectType.choices,
