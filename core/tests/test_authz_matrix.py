@@ -20,7 +20,10 @@ import pytest
 from django.conf import settings
 from django.db import transaction
 from django.test import Client, override_settings
+from django.urls import resolve
 
+from accounts.authentication import ApiKeyAuthentication, required_scope
+from accounts.models import ApiKeyScope
 from core.tests.authz import matrix
 from core.tests.authz.probe import FORBIDDEN, matches, request_as
 from core.tests.authz.walk import (
@@ -32,7 +35,7 @@ from core.tests.authz.walk import (
     url_for,
     url_for_schema,
 )
-from core.tests.authz.world import OWNER, PERSONAS, World, build_world
+from core.tests.authz.world import ANON, OWNER, PERSONAS, World, build_world
 
 pytestmark = [pytest.mark.django_db]
 
@@ -154,6 +157,37 @@ def test_each_page_answers_each_persona_as_the_matrix_says(world: World, name: s
 @pytest.mark.parametrize(("path", "method"), sorted(matrix.OPERATIONS))
 def test_each_api_operation_answers_each_persona_as_the_matrix_says(world: World, path: str, method: str) -> None:
     _check(world, method, url_for_schema(world, path), matrix.OPERATIONS[(path, method)], PERSONAS)
+
+
+@pytest.mark.parametrize(("path", "method"), sorted(matrix.OPERATIONS))
+def test_an_api_key_opens_only_the_operations_that_declare_its_scope(world: World, path: str, method: str) -> None:
+    """A key with every scope answers like its owner where the view declares a scope and is refused elsewhere; a
+    status:read key is refused where the view asks for another scope. A view without API-key authentication (a
+    public one) ignores the header and answers as it does anonymous callers."""
+    url = url_for_schema(world, path)
+    view = resolve(url).func.view_class
+    takes_keys = any(isinstance(a, ApiKeyAuthentication) for a in view().get_authenticators())
+    scope = required_scope(view, method)
+    owner_outcome = matrix.OPERATIONS[(path, method)][OWNER]
+    for key_name, key_scopes in (("key_all", set(ApiKeyScope.values)), ("key_read", {"status:read"})):
+        savepoint = transaction.savepoint()
+        try:
+            observed, wrote_audit, response = request_as(
+                Client(), method, url, headers={"Authorization": f"Api-Key {world.extra[key_name]}"}
+            )
+        finally:
+            transaction.savepoint_rollback(savepoint)
+        if not takes_keys:
+            anonymous = matrix.OPERATIONS[(path, method)][ANON]
+            assert matches(anonymous, observed, wrote_audit), f"{key_name}: expected {anonymous}, got {observed}"
+        elif scope is not None and scope in key_scopes:
+            assert matches(owner_outcome, observed, wrote_audit), (
+                f"{key_name}: expected {owner_outcome}, got {observed}"
+            )
+        else:
+            assert observed == FORBIDDEN and not wrote_audit, f"{key_name}: expected 403, got {observed}"
+            expected_text = "lacks the scope" if scope else "does not accept API keys"
+            assert expected_text in response.json()["detail"]
 
 
 @pytest.mark.parametrize("key", _ADMIN_ROUTES)

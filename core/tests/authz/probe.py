@@ -62,10 +62,12 @@ def matches(expected: str, observed: str, wrote_audit: bool) -> bool:
     return expected == observed
 
 
-def request_as(client: Client, method: str, url: str) -> tuple[str, bool, HttpResponse]:
+def request_as(
+    client: Client, method: str, url: str, headers: dict[str, str] | None = None
+) -> tuple[str, bool, HttpResponse]:
     """(outcome, wrote an audit event, response). Unsafe methods carry a valid CSRF token, so a denial is the
     access rule's and not the CSRF check's (the client enforces CSRF like a browser would)."""
-    extra: dict[str, Any] = {}
+    extra: dict[str, Any] = {"headers": headers} if headers else {}
     if method not in {"GET", "HEAD", "OPTIONS"}:
         token = _get_new_csrf_string()
         client.cookies[settings.CSRF_COOKIE_NAME] = token

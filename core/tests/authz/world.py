@@ -12,7 +12,7 @@ from eth_account import Account
 
 from accounts.api_keys import api_key_create
 from accounts.invitations import organisation_invitation_create
-from accounts.models import ApiKey, Organisation, OrganisationInvitation, User
+from accounts.models import ApiKey, ApiKeyScope, Organisation, OrganisationInvitation, User
 from accounts.roles import StaffRole
 from accounts.tests.factories import MembershipFactory, OrganisationFactory, StaffUserFactory, UserFactory
 from kyc import services as kyc_services
@@ -96,6 +96,13 @@ def build_world() -> World:
     api_key = api_key_create(
         organisation=org_a, name="Back office", scopes=["status:read"], expires_in_days=30, by=owner
     ).api_key
+    # Keys for the API-key checks: one that may only read status, one with every scope.
+    key_read = api_key_create(
+        organisation=org_a, name="Status reader", scopes=["status:read"], expires_in_days=30, by=owner
+    ).plaintext
+    key_all = api_key_create(
+        organisation=org_a, name="Integration", scopes=list(ApiKeyScope.values), expires_in_days=30, by=owner
+    ).plaintext
     world = World(
         users=users,
         org_a=org_a,
@@ -110,6 +117,7 @@ def build_world() -> World:
         invitation_token=token,
         api_key=api_key,
     )
+    world.extra["key_read"], world.extra["key_all"] = key_read, key_all
     _operators(world)
     _whitelist(world)
     _integrations(world)
