@@ -15,7 +15,7 @@ from django.utils import timezone
 from accounts.models import Membership, RoleAssignment, User
 from accounts.roles import ROLE_CAPABILITIES, Capability
 from kyc.editing import SECTION_LABELS
-from kyc.models import Application, Notification
+from kyc.models import Application, Document, Notification
 
 S = Application.Status
 NOTIFIED = frozenset({S.APPROVED, S.REJECTED, S.INFORMATION_REQUESTED, S.REVOKED, S.EXPIRED})
@@ -24,6 +24,15 @@ NOTIFIED = frozenset({S.APPROVED, S.REJECTED, S.INFORMATION_REQUESTED, S.REVOKED
 def site_url(path: str) -> str:
     """An absolute link for e-mails: SITE_URL (where the portal is reached) plus the path."""
     return str(settings.SITE_URL).rstrip("/") + path
+
+
+def requested_item_label(item: object) -> str:
+    """ "documents:articles" reads "Documents: Articles of association"; a section key reads as its label."""
+    section, _, kind = str(item).partition(":")
+    label = SECTION_LABELS.get(section, section)
+    if section == "documents" and kind in Document.Kind.values:
+        return f"{label}: {Document.Kind(kind).label}"
+    return f"{label}: {kind}" if kind else label
 
 
 def _recipients(application: Application) -> list[str]:
@@ -38,7 +47,7 @@ def applicant_notify(application: Application, *, message: str = "") -> None:
     nothing)."""
     if application.status not in NOTIFIED:
         return
-    items = [SECTION_LABELS.get(str(i).split(":", 1)[0], str(i)) for i in application.requested_items]
+    items = [requested_item_label(i) for i in application.requested_items]
     body = render_to_string(
         "kyc/email/status_changed.txt",
         {

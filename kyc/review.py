@@ -27,6 +27,7 @@ from kyc.models import (
     CaseApproval,
     CaseNote,
     Decision,
+    Document,
     HitAdjudication,
     ReviewRotation,
     RiskLevel,
@@ -374,7 +375,12 @@ def case_request_information(*, application: Application, by: User, items: list[
 
     if not items:
         raise ApplicationError("items: pick at least one item the applicant must change.", code="invalid_items")
-    unknown = [i for i in items if i.split(":", 1)[0] not in SECTION_LABELS]
+    unknown = [
+        i
+        for i in items
+        if i.split(":", 1)[0] not in SECTION_LABELS
+        or (i.startswith("documents:") and i.split(":", 1)[1] not in Document.Kind.values)
+    ]
     if unknown:
         raise ApplicationError(
             f"items: unknown {', '.join(unknown)}; choose from {', '.join(SECTION_LABELS)}.", code="invalid_items"

@@ -151,6 +151,8 @@ def case_detail(request: HttpRequest, public_id: str) -> HttpResponse:
             ),
             "blockers": review.case_approval_blockers(case) if deciding else [],
             "sections": SECTION_LABELS,
+            "document_kinds": Document.Kind.choices,
+            "requested": [notifications.requested_item_label(i) for i in case.requested_items],
             "levels": [(v, label) for v, label in RiskLevel.choices if v != RiskLevel.PROHIBITED],
             "reason_codes": settings.KYC_REJECTION_REASON_CODES,
             "can_review": can_review,

@@ -196,3 +196,31 @@ def test_outsiders_applicants_and_anonymous_visitors_cannot_reach_case_actions(
         for user in (alice, charlie):
             assert _client(user).post(url, {"body": "x"}).status_code == 404
     assert not CaseNote.objects.exists()
+
+
+def test_an_information_request_names_the_documents_to_upload_again_and_refuses_unknown_kinds(
+    case: Application, reviewer: Any, mailoutbox: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    review.case_claim(application=case, by=reviewer)
+    url = reverse("kyc:case_action", args=[case.public_id, "request_information"])
+    client = _client(reviewer)
+    page = _page(reviewer, case)
+    assert 'value="documents:proof_of_address"' in page and 'value="company"' in page
+    refused = client.post(url, {"items": ["documents:selfie"], "message": "x"}, follow=True).content.decode()
+    assert "items: unknown documents:selfie" in refused
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            url,
+            {
+                "items": ["company", "documents:articles", "documents:other"],
+                "message": "The articles scan is cut off. Please also add the trust deed of your parent company.",
+            },
+        )
+    case.refresh_from_db()
+    assert case.status == S.INFORMATION_REQUESTED
+    assert case.requested_items == ["company", "documents:articles", "documents:other"]
+    body = mailoutbox[-1].body
+    assert "- Documents: Articles of association" in body
+    assert "- Documents: Other supporting document" in body
+    assert "trust deed of your parent company" in body
+    assert "Company details; Documents: Articles of association" in _page(reviewer, case)
