@@ -260,10 +260,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "core.api.exception_handler",
-    "DEFAULT_RENDERER_CLASSES": [
-        "rest_framework.renderers.JSONRenderer",
-        "rest_framework.renderers.BrowsableAPIRenderer",
-    ],
+    # JSON only, everywhere: DRF's browsable API pages carry inline styles the Content-Security-Policy refuses, and
+    # /api/v1/docs/ serves the same purpose.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
 }
 # Per API key and per signed-in user (DRF "scoped" rates: N/second|minute|hour|day); an empty value turns a
 # throttle off. A throttled call gets a 429 with Retry-After.
