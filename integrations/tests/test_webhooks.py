@@ -305,3 +305,29 @@ def test_the_sweep_finds_a_delivery_whose_task_message_was_lost(alice: Any, rece
     _endpoint(alice, receiver.url)
     kyc_services.application_transition(application=_company_case(alice), to=Application.Status.SUBMITTED, by=alice)
     assert services.deliveries_due() == [Delivery.objects.get().pk]
+
+
+def test_the_task_schedules_the_next_attempt_after_the_backoff_and_stops_on_success(
+    alice: Any, receiver: Receiver
+) -> None:
+    from unittest import mock
+
+    from integrations.tasks import webhook_deliver_task, webhook_deliveries_sweep_task
+
+    _endpoint(alice, receiver.url)
+    receiver.script = [500]
+    kyc_services.application_transition(application=_company_case(alice), to=Application.Status.SUBMITTED, by=alice)
+    delivery = Delivery.objects.get()
+    with mock.patch.object(webhook_deliver_task, "apply_async", autospec=True) as schedule:
+        webhook_deliver_task.run(delivery.pk)
+    schedule.assert_called_once_with((delivery.pk,), countdown=30.0)
+    # Once due, the sweep hands it to the task again; the next answer (200) ends it with nothing scheduled.
+    Delivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now())
+    with mock.patch.object(webhook_deliver_task, "delay", autospec=True) as enqueue:
+        assert webhook_deliveries_sweep_task.run() == 1
+    enqueue.assert_called_once_with(delivery.pk)
+    with mock.patch.object(webhook_deliver_task, "apply_async", autospec=True) as schedule:
+        webhook_deliver_task.run(delivery.pk)
+    schedule.assert_not_called()
+    delivery.refresh_from_db()
+    assert delivery.status == "succeeded" and delivery.attempts == 2
