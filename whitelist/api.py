@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+
+from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -16,7 +19,11 @@ from whitelist.selectors import address_status
 
 
 class LookupThrottle(AnonRateThrottle):
-    rate = "120/min"
+    """Per client address. WHITELIST_LOOKUP_RATE (default 120/min); empty switches it off (the load benchmark)."""
+
+    def get_rate(self) -> str | None:
+        rate: str | None = settings.WHITELIST_LOOKUP_RATE
+        return rate
 
 
 class WhitelistLookupApi(APIView):
@@ -47,8 +54,33 @@ class WhitelistLookupApi(APIView):
             address = checksum(address)
         except ValueError as exc:
             raise ApplicationError(f"address: {exc}.", code="invalid_address") from None
-        lists = address_status(address=address)
-        body: dict[str, object] = {"address": address}
-        for key, state in lists.items():
-            body[key] = self.ListStatusSerializer(state).data
+        body = _recent_answer(address)
+        if body is None:
+            body = {"address": address}
+            for key, state in address_status(address=address).items():
+                body[key] = dict(self.ListStatusSerializer(state).data)
+            _remember_answer(address, body)
         return Response(body)
+
+
+# A few seconds of memory per web process (WHITELIST_LOOKUP_CACHE_SECONDS, 0 = off) spare the database when a dApp
+# polls the same addresses; an answer may then lag a chain confirmation by that long, never more. In process, not
+# in Redis: a Redis round trip costs about what the database query does, and the answers hold no personal data.
+_ANSWERS_MAX = 20_000
+_answers: dict[str, tuple[float, dict[str, object]]] = {}
+
+
+def _recent_answer(address: str) -> dict[str, object] | None:
+    if not settings.WHITELIST_LOOKUP_CACHE_SECONDS:
+        return None
+    hit = _answers.get(address)
+    return hit[1] if hit is not None and hit[0] > time.monotonic() else None
+
+
+def _remember_answer(address: str, body: dict[str, object]) -> None:
+    ttl = settings.WHITELIST_LOOKUP_CACHE_SECONDS
+    if not ttl:
+        return
+    if len(_answers) >= _ANSWERS_MAX:
+        _answers.clear()  # bounded memory; a burst of distinct addresses just starts over
+    _answers[address] = (time.monotonic() + ttl, body)
