@@ -14,8 +14,8 @@ from claystack_portal.env import env
 
 WHITELIST_RPC_URL: str = env.str("ETH_RPC_URL", default="")
 WHITELIST_RPC_TIMEOUT: float = env.float("WHITELIST_RPC_TIMEOUT", default=10.0)
-# The public lookup: requests per minute per client address (empty: no limit), and how long an answer may be
-# answered from a web process's memory (0: always from the database; docs/deploy.md recommends 5 in production).
+# The public lookup: requests per minute per client address (empty: no limit), and how long a web process may
+# repeat an answer from memory (0: always from the database; docs/deploy.md recommends 5 in production).
 WHITELIST_LOOKUP_RATE: str | None = env.str("WHITELIST_LOOKUP_RATE", default="120/min") or None
 WHITELIST_LOOKUP_CACHE_SECONDS: int = env.int("WHITELIST_LOOKUP_CACHE_SECONDS", default=0)
 # The chain the portal expects; a node answering another chain id stops the worker. 0 = not configured.
