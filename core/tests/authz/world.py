@@ -59,10 +59,12 @@ class World:
 
 
 def build_world() -> World:
-    owner: User = UserFactory.create(email="owner.a@acme.example", full_name="Alice Owner")
+    """The root conftest's personas (Alice owns Acme, Charlie is the outsider, staff by role), built once: its
+    fixtures are per test, this world is per module."""
+    owner: User = UserFactory.create(email="alice@acme.example", full_name="Alice Owner")
     org_a = OrganisationFactory(name="Acme Capital Ltd")
     MembershipFactory(user=owner, organisation=org_a, role="owner")
-    outsider: User = UserFactory.create(email="applicant.b@other.example", full_name="Charlie Outsider")
+    outsider: User = UserFactory.create(email="charlie@other.example", full_name="Charlie Outsider")
     org_b = OrganisationFactory(name="Other Holdings")
     MembershipFactory(user=outsider, organisation=org_b, role="owner")
     users: dict[str, User | None] = {ANON: None, OWNER: owner, OUTSIDER: outsider}
