@@ -84,3 +84,66 @@ def test_the_login_page_the_wizard_and_the_api_docs_load_with_no_csp_violation(
 
     assert {path: found for path, found in violations.items() if found} == {}
     assert console == []
+
+
+def _sign_in_staff(page: Any, base: str, user: Any) -> None:
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+    from django.utils import timezone
+
+    from accounts.tests.factories import TOTP_SECRET
+
+    page.goto(base + "/accounts/login/")
+    page.fill("[name=login]", user.email)
+    page.fill("[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.fill("[name=code]", format_hotp_value(hotp_value(TOTP_SECRET, int(timezone.now().timestamp()) // 30)))
+    page.click("button[type=submit]")
+    page.wait_for_url(base + "/staff/")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_staff_pages_load_with_no_csp_violation(live_server: Any, settings: Any, tmp_path: Any) -> None:
+    from playwright.sync_api import sync_playwright
+
+    from accounts.tests.factories import StaffUserFactory
+    from kyc import services
+    from kyc.tests.factories import complete_company
+
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    settings.MEDIA_ROOT = tmp_path / "media"
+    owner = UserFactory(email="ops@institution.example")
+    MembershipFactory(user=owner, organisation=OrganisationFactory(name="Northwind"), role="owner")
+    case = complete_company(owner, Account.create())
+    services.application_submit(application=case, by=owner)
+    staff = {
+        "approver": StaffUserFactory(email="approver@claystack.example", roles=["approver"]),
+        "whitelist_admin": StaffUserFactory(email="wl@claystack.example", roles=["whitelist_admin"]),
+    }
+    pages = {
+        "approver": [
+            "/staff/",
+            "/staff/cases/",
+            f"/staff/cases/{case.public_id}/",
+            "/staff/audit/",
+            "/staff/screening/lists/",
+            "/staff/operators/",
+            "/staff/reports/",
+            "/staff/privacy/",
+        ],
+        "whitelist_admin": ["/staff/", "/staff/whitelist/", "/staff/whitelist/changes/", "/staff/whitelist/drift/"],
+    }
+    violations: dict[str, list[str]] = {}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        for persona, paths in pages.items():
+            context = browser.new_context()
+            page = context.new_page()
+            page.add_init_script(RECORD_VIOLATIONS_JS)
+            _sign_in_staff(page, live_server.url, staff[persona])
+            for path in paths:
+                response = page.goto(live_server.url + path, wait_until="networkidle")
+                assert response is not None and response.status == 200, (persona, path)
+                violations[f"{persona} {path}"] = page.evaluate("window.__cspViolations")
+            context.close()
+        browser.close()
+    assert {where: found for where, found in violations.items() if found} == {}
