@@ -6,7 +6,7 @@ every generated request goes through the whole Django stack (middleware, CSRF, a
 the view, the exception handler), as it would from outside. Each operation gets valid (positive) requests
 anonymously and as Alice, an applicant signed in with a session cookie and the CSRF token a browser would
 send, and invalid (negative) ones as Alice; path ids are tried both as generated (unknown ids) and as Alice's
-real application, people, documents, wallets and organisation, so the views get past their lookups.
+real application, people, documents, wallets, organisation and node operator, so the views get past their lookups.
 
 Bounded and reproducible for CI: a fixed number of examples per operation and mode, derandomized.
 """
@@ -33,6 +33,7 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 
 from kyc.tests.factories import complete_company
+from operators.tests.factories import OperatorFactory
 
 EXAMPLES_PER_MODE = 8
 FUZZ = settings(
@@ -74,6 +75,7 @@ class Persona:
 
 def _alice(alice: Any) -> Persona:
     application = complete_company(alice, Account.create())
+    operator = OperatorFactory(organisation=alice.organisations.get())
     client = Client()
     client.force_login(alice)
     csrf = _get_new_csrf_string()
@@ -91,6 +93,7 @@ def _alice(alice: Any) -> Persona:
                 "wallet_id": str(application.wallets.first().public_id),
             },
             "/api/v1/organisations/": {"public_id": str(alice.organisations.get().public_id)},
+            "/api/v1/operators/": {"public_id": str(operator.public_id)},
         },
     )
 
