@@ -25,7 +25,7 @@ from accounts.tests.factories import (
     StaffUserFactory,
     UserFactory,
 )
-from kyc import services
+from kyc import risk, services
 from kyc.models import Application, Decision, HitAdjudication
 from kyc.tests.factories import complete_company, person_data, png
 from kyc.tests.test_browser import CHROMIUM, LAUNCH_ARGS
@@ -95,6 +95,7 @@ def test_a_case_is_claimed_ruled_on_approved_twice_and_the_applicant_sees_the_de
         "comments": FIXTURES / "ofac_sdn_comments_excerpt.csv",
     }
     list_import(source="ofac", files=ofac, monitor=False)
+    risk.fatf_lists_load()
 
     applicant = UserFactory(email="treasury@northwind.example", full_name="Tess Treasury")
     org = OrganisationFactory(name="Northwind Asset Management", kind="institution")
@@ -176,6 +177,15 @@ def test_a_case_is_claimed_ruled_on_approved_twice_and_the_applicant_sees_the_de
             expect(arjun.locator("#case-status")).to_have_text("Approved")
             expect(arjun.locator("a[aria-label='Notifications: 0 unread']")).to_be_visible()
             _shot(arjun, "review-case-approved")
+            # The risk settings an approver maintains.
+            arjun.click("nav >> text=Risk settings")
+            expect(arjun.locator("h1")).to_have_text("Risk rule set")
+            expect(arjun.locator("button:has-text('Publish version 2')")).to_be_visible()
+            _shot(arjun, "review-risk-rules")
+            arjun.click("text=FATF country lists")
+            expect(arjun.locator("#in-force-h")).to_contain_text("In force on")
+            expect(arjun.locator("main")).to_contain_text("Iran")
+            _shot(arjun, "review-fatf-lists")
 
             # The applicant signs in and sees the decision with its validity.
             tess = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
