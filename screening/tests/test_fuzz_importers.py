@@ -85,7 +85,7 @@ def mutated(draw: st.DrawFn, seed: bytes) -> bytes:
     data = bytearray(seed)
     for _ in range(draw(st.integers(1, 5))):
         pos = draw(st.integers(0, len(data)))
-        op = draw(st.sampled_from(["token", "flip", "token", "insert", "token", "delete", "truncate", "repeat"]))
+        op = draw(st.sampled_from(["token", "flip", "line-token", "insert", "token", "delete", "truncate", "repeat"]))
         if op == "flip" and data:
             at = min(pos, len(data) - 1)
             data[at] ^= 1 << draw(st.integers(0, 7))
@@ -93,6 +93,10 @@ def mutated(draw: st.DrawFn, seed: bytes) -> bytes:
             data[pos:pos] = draw(st.binary(min_size=1, max_size=8))
         elif op == "token":
             data[pos:pos] = draw(st.sampled_from(TOKENS))
+        elif op == "line-token":  # where a format's constructs start: a declaration, a row, a cell
+            starts = [0] + [i + 1 for i, byte in enumerate(data) if byte == 0x0A]
+            at = starts[min(draw(st.integers(0, 8)), len(starts) - 1)]
+            data[at:at] = draw(st.sampled_from(TOKENS))
         elif op == "delete":
             del data[pos : pos + draw(st.integers(1, 64))]
         elif op == "truncate":

@@ -74,6 +74,7 @@ header_values = st.one_of(
     st.text(max_size=200),
     st.sampled_from(["HMAC_SHA1_HEX", "HMAC_SHA256_HEX", "HMAC_SHA512_HEX", "hmac_sha256_hex", ""]),
     st.text(alphabet="0123456789abcdefABCDEF ", min_size=40, max_size=128),
+    st.text(alphabet="0123456789abcdefé€\u00a0\t", min_size=1, max_size=128),  # what a forger may send
 )
 # Text as JSON can carry it: NUL and unpaired surrogates (as \u escapes) included, which PostgreSQL refuses.
 hostile_text = st.one_of(
