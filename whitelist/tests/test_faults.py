@@ -373,7 +373,6 @@ def test_with_redis_killed_while_changes_are_pending_the_sweep_recovers_everythi
     rig.beat_tick()
     first = approve(1)
     rig.settle(first)
-    rig.sender.send_task("whitelist.sync", countdown=5)  # a queued message that the crash will lose
     rig.redis.kill()
     # Decisions keep being recorded while the broker is down (the enqueue after commit fails and says so):
     # the outbox in PostgreSQL holds them.
