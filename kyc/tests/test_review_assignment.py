@@ -199,3 +199,22 @@ def test_a_case_cannot_be_handed_to_or_by_someone_from_the_applicants_organisati
     assert exc.value.code == "conflict_of_interest"
     page = _client(lead).get(reverse("kyc:case", args=[app.public_id])).content.decode()
     assert reviewers[2].email not in page
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_cases_becoming_ready_at_once_go_to_two_different_reviewers(make_staff: Any, settings: Any) -> None:
+    from kyc.tests.test_states import _race
+
+    settings.KYC_AUTO_ASSIGN = True
+    settings.KYC_AUTO_ASSIGN_MAX_OPEN = 1
+    first, second = (
+        make_staff("reviewer", email="a@claystack.example"),
+        make_staff("reviewer", email="b@claystack.example"),
+    )
+    cases = [_submitted(), _submitted()]
+    results = _race(*[lambda app=app: _make_ready(app) for app in cases])
+    assert results == [None, None]
+    assignees = {Application.objects.get(pk=app.pk).assignee_id for app in cases}
+    # The rotation row is locked while a case is assigned: no reviewer gets both, none goes over the cap.
+    assert assignees == {first.pk, second.pk}
