@@ -13,7 +13,7 @@ environment names the point in WHITELIST_FAULT_AT. Then, by WHITELIST_FAULT_ACTI
 The points, in the order a batch meets them: after_claim (changes planned into a batch, committed),
 in_sign_tx (nonce taken and raw transaction written, not yet committed), after_sign (committed, not sent),
 after_broadcast (the node accepted it, not yet recorded), after_receipt (receipt read, not yet recorded),
-before_confirm (mined recorded, confirmation not yet), in_confirm_tx (confirmation written, not committed).
+in_confirm_tx (confirmation written, not committed).
 """
 
 from __future__ import annotations
@@ -33,7 +33,6 @@ POINTS = (
     "after_sign",
     "after_broadcast",
     "after_receipt",
-    "before_confirm",
     "in_confirm_tx",
 )
 _paused: set[str] = set()

@@ -514,7 +514,6 @@ def track_batch(rt: Runtime, batch: Batch, report: SyncReport) -> None:
             Batch.objects.filter(pk=batch.pk).update(block_number=receipt.block_number, block_hash=receipt.block_hash)
             batch.refresh_from_db()
         if _confirmed(rt.chain, batch.block_number or 0):
-            fault_point("before_confirm")
             _confirm(batch, report)
 
 

@@ -34,6 +34,7 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 
 from whitelist import anvil as anvil_mod
 from whitelist.chain import Chain
+from whitelist.faults import POINTS
 from whitelist.models import Batch, Change, NonceCursor, Transaction
 from whitelist.tests.conftest import Env
 from whitelist.tests.factories import request_add
@@ -332,7 +333,7 @@ KILL_POINTS = {
 }
 
 
-@pytest.mark.parametrize("point", list(KILL_POINTS))
+@pytest.mark.parametrize("point", POINTS)  # every point in the sync code; each needs its expected state above
 def test_a_worker_killed_at_each_step_of_a_sync_loses_nothing_and_sends_nothing_twice(rig: Rig, point: str):
     changes = approve()
     doomed = rig.start_worker(WHITELIST_FAULT_AT=point)
