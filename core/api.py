@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -29,7 +30,7 @@ class JSONParser(parsers.JSONParser):
     """DRF's parser, but a body nested deeper than the interpreter's recursion limit is a 400 like any other
     malformed JSON (DRF turns only ValueError into a ParseError; RecursionError would be a 500)."""
 
-    def parse(self, stream: Any, media_type: str | None = None, parser_context: dict[str, Any] | None = None) -> Any:
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Mapping[str, Any] | None = None) -> Any:
         try:
             return super().parse(stream, media_type, parser_context)
         except RecursionError as exc:
