@@ -230,9 +230,15 @@ class DepositDataImportApi(APIView):
 
 class ApplicationLinkApi(APIView):
     class InputSerializer(serializers.Serializer[dict[str, object]]):
+        class Meta:
+            ref_name = "OperatorApplicationLinkInput"
+
         application = serializers.UUIDField(help_text="The id of your approved or pending KYC/KYB application.")
 
     class OutputSerializer(serializers.Serializer[dict[str, object]]):
+        class Meta:
+            ref_name = "OperatorApplicationLink"
+
         application = serializers.UUIDField()
         reference = serializers.CharField()
         status = serializers.CharField()
@@ -264,6 +270,9 @@ class AddressOutputSerializer(serializers.ModelSerializer[OperatorAddress]):
 
 class AddressListApi(APIView):
     class InputSerializer(serializers.Serializer[dict[str, object]]):
+        class Meta:
+            ref_name = "OperatorAddressInput"
+
         address = serializers.CharField(max_length=42)
         purpose = serializers.ChoiceField(choices=OperatorAddress.Purpose.choices)
         # DRF takes declared fields off the class, so the name does not shadow Field.label at run time.
