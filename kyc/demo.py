@@ -550,6 +550,8 @@ def seed_demo_cases(n: int, *, chunk_size: int = 2000, seed: int | None = None) 
                     )
                 )
             Membership.objects.bulk_create(memberships, batch_size=chunk_size)
+            for app in apps:
+                app.due_at = app.compute_due_at()  # bulk_create bypasses save(), which keeps it otherwise
             Application.objects.bulk_create(apps, batch_size=chunk_size)
             companies, people, wallets, transitions, approvals, decisions = [], [], [], [], [], []
             for plan, app in zip(plans, apps, strict=True):

@@ -1,37 +1,32 @@
 """The review queue (selectors): filters, sorts, search, counts per status and service-level due dates.
 
-A page costs two queries whatever its size: the page's rows, chosen by a subquery that sorts the application
-table alone, and one aggregate for the counts per status with the number of matching cases. Filters
+A page costs two queries whatever its size: one aggregate for the counts per status with the number of matching
+cases, and the page's rows, chosen by a subquery that sorts the application table alone on an index (the due
+date is stored in `Application.due_at` for that). Filters
 on related rows (country, search, open screening hits) are IN subqueries, computed once per query, rather than
 joins: no DISTINCT over the queue and no work per row.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
+from django.db import connection
 from django.db.models import (
     BooleanField,
-    Case,
     CharField,
     Count,
-    DateTimeField,
     ExpressionWrapper,
     F,
     Func,
+    IntegerField,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
-    Value,
-    When,
 )
-from django.db.models.functions import Coalesce
-from django.db.models.lookups import LessThan
 from django.utils import timezone
 
 from core.exceptions import ApplicationError
@@ -92,14 +87,11 @@ class QueueFilters:
         )
 
 
-def _sla_days(level: str) -> int:
-    return int(settings.KYC_SLA_DAYS.get(level, settings.KYC_SLA_DAYS["medium"]))
-
-
 def with_due(qs: QuerySet[Application]) -> QuerySet[Application]:
-    """Annotate `due_at`: the clock's start (submission, moved by paused time) plus the service level of the
-    case's risk level (medium if unscored)."""
-    return qs.annotate(due_at=_due_expression())
+    """The cases with their service-level due date: now the stored, indexed `Application.due_at` (kept by
+    `Application.save`, see `Application.compute_due_at`), so this is the queryset itself. Kept as the one
+    name callers use for "with the due date" should it ever need an annotation again."""
+    return qs
 
 
 class RefUuid(Func):
@@ -154,30 +146,32 @@ def open_hits_q() -> Q:
     )
 
 
-def _due_expression() -> Case:
-    start = Coalesce(F("sla_started_at"), F("submitted_at"))
-    whens = [
-        When(risk_level=level, then=start + Value(dt.timedelta(days=_sla_days(level))))
-        for level in (RiskLevel.LOW, RiskLevel.MEDIUM, RiskLevel.HIGH, RiskLevel.PROHIBITED)
-    ]
-    return Case(*whens, default=start + Value(dt.timedelta(days=_sla_days("medium"))), output_field=DateTimeField())
-
-
 def _search_q(q: str) -> Q:
     """Reference, LEI and wallet address match exactly in their stored form (upper case, EIP-55) so their
     indexes answer; company and person names match a part, in any case."""
     from kyc.services import normalise_address
 
-    found = Q(reference=q.upper()) | Q(pk__in=CompanyProfile.objects.filter(lei=q.upper()).values("application_id"))
-    found |= Q(pk__in=CompanyProfile.objects.filter(legal_name__icontains=q).values("application_id"))
-    found |= Q(pk__in=Person.objects.filter(legal_name__icontains=q).values("application_id"))
+    ids: list[QuerySet[Any]] = [
+        Application.objects.filter(reference=q.upper()).values("pk"),
+        CompanyProfile.objects.filter(lei=q.upper()).values("application_id"),
+        CompanyProfile.objects.filter(legal_name__icontains=q).values("application_id"),
+        Person.objects.filter(legal_name__icontains=q).values("application_id"),
+    ]
     if re.fullmatch(r"0x[0-9a-fA-F]{40}", q):
         try:
             address = normalise_address(q)
         except ApplicationError:
             address = q
-        found |= Q(pk__in=WalletAddress.objects.filter(address=address).values("application_id"))
-    return found
+        ids.append(WalletAddress.objects.filter(address=address).values("application_id"))
+    return _any_of(ids)
+
+
+def _any_of(ids: list[QuerySet[Any]]) -> Q:
+    """Cases whose id is in any of `ids`, as ONE `IN (... UNION ...)`: the database joins the few matching ids
+    to the cases (each branch on its own index) instead of testing every case against several IN lists, which
+    an OR of INs forces (a read of the whole table to count the matches)."""
+    first, *rest = [qs.order_by() for qs in ids]
+    return Q(pk__in=first.union(*rest)) if rest else Q(pk__in=first)
 
 
 def queue_filter_q(filters: QueueFilters, *, user: Any) -> Q:
@@ -191,12 +185,18 @@ def queue_filter_q(filters: QueueFilters, *, user: Any) -> Q:
     if filters.subject_type:
         cond &= Q(subject_type=filters.subject_type)
     if filters.country:
-        people = Person.objects.filter(
-            # The JSON list's text holds the code in quotes; this reads the same on PostgreSQL and SQLite.
-            Q(country_of_residence=filters.country) | Q(nationalities__icontains=f'"{filters.country}"')
-        )
-        cond &= Q(pk__in=CompanyProfile.objects.filter(jurisdiction=filters.country).values("application_id")) | Q(
-            pk__in=people.values("application_id")
+        if connection.vendor == "postgresql":
+            # jsonb containment, answered by the GIN index of migration 0010.
+            nationality = Q(nationalities__contains=[filters.country])
+        else:
+            # SQLite has no JSON containment: the list's text holds the code in quotes.
+            nationality = Q(nationalities__icontains=f'"{filters.country}"')
+        people = Person.objects.filter(Q(country_of_residence=filters.country) | nationality)
+        cond &= _any_of(
+            [
+                CompanyProfile.objects.filter(jurisdiction=filters.country).values("application_id"),
+                people.values("application_id"),
+            ]
         )
     if filters.assignee == "me":
         cond &= Q(assignee_id=getattr(user, "pk", None))
@@ -207,7 +207,7 @@ def queue_filter_q(filters: QueueFilters, *, user: Any) -> Q:
     if filters.open_hits:
         cond &= open_hits_q()
     if filters.overdue:
-        cond &= Q(status__in=OPEN_STATUSES) & Q(LessThan(_due_expression(), Value(timezone.now())))
+        cond &= Q(status__in=OPEN_STATUSES, due_at__lt=timezone.now())
     if filters.q:
         cond &= _search_q(filters.q)
     return cond
@@ -215,13 +215,13 @@ def queue_filter_q(filters: QueueFilters, *, user: Any) -> Q:
 
 def _order(filters: QueueFilters) -> list[Any]:
     field = SORTS[filters.sort]
-    key: Any = _due_expression() if field.lstrip("-") == "due_at" else F(field.lstrip("-"))
+    key = F(field.lstrip("-"))
     # Unscored cases (no risk score) sort last either way.
     return [key.desc(nulls_last=True) if field.startswith("-") else key.asc(nulls_last=True), "pk"]
 
 
 def _decorate(qs: QuerySet[Application]) -> QuerySet[Application]:
-    return with_due(qs.select_related("assignee", "company", "applicant")).annotate(
+    return qs.select_related("assignee", "company", "applicant").annotate(
         has_open_hits=ExpressionWrapper(open_hits_q(), output_field=BooleanField())
     )
 
@@ -231,6 +231,24 @@ def queue_cases(filters: QueueFilters, *, user: Any) -> QuerySet[Application]:
     return _decorate(Application.objects.filter(queue_filter_q(filters, user=user))).order_by(*_order(filters))
 
 
+# What a queue row shows (the page and the API): loading only these keeps a 200-row page from decoding every
+# case's JSON columns and decrypting its company's addresses for nothing.
+ROW_FIELDS = (
+    "public_id",
+    "reference",
+    "subject_type",
+    "status",
+    "risk_level",
+    "risk_score",
+    "submitted_at",
+    "due_at",
+    "assignee__email",
+    "applicant__email",
+    "applicant__full_name",
+    "company__legal_name",
+)
+
+
 @dataclass(frozen=True)
 class QueueSlice:
     cases: list[Application]
@@ -238,24 +256,49 @@ class QueueSlice:
     counts: list[tuple[str, str, int]]
 
 
-def queue_slice(filters: QueueFilters, *, user: Any, offset: int, limit: int) -> QueueSlice:
-    """One page of the queue in two queries whatever its size. The page's rows are fetched by an IN over a
-    narrow subquery that sorts and limits on the application table and its indexes alone, so sorting 100,000
-    cases never drags their joined rows along; one aggregate gives the counts per status together with the
-    number of cases the filters match."""
-    cond = queue_filter_q(filters, user=user)
+def _counts(filters: QueueFilters, cond: Q) -> tuple[list[tuple[str, str, int]], int]:
+    """The counts per status (all non-draft cases) and the number of cases the filters match, in one query."""
+    found: dict[str, tuple[int, int]]
+    plain = Application.objects.exclude(status=S.DRAFT).values("status").order_by()
+    if filters == QueueFilters(status=filters.status, sort=filters.sort):
+        # Nothing filtered but (maybe) the status: the counts per status give the total too. COUNT(*) over the
+        # status alone is an index-only scan of kyc_app_status_idx instead of a read of every row.
+        rows = plain.annotate(n=Count("*"))
+        found = {r["status"]: (r["n"], r["n"] if filters.status in ("", r["status"]) else 0) for r in rows}
+    else:
+        # The matching cases are counted by an uncorrelated subquery (run once, with its own plan: the filters'
+        # indexes) rather than a FILTER over every row of the aggregate, which forced a read of the whole table.
+        rows = plain.annotate(n=Count("*"), matching=_CountOf(Application.objects.filter(cond).order_by().values("pk")))
+        found = {r["status"]: (r["n"], r["matching"]) for r in rows}
+        total = next(iter(found.values()), (0, 0))[1]
+        counts = [(value, label, found.get(value, (0, 0))[0]) for value, label in S.choices if value != S.DRAFT]
+        return counts, total
+    counts = [(value, label, found.get(value, (0, 0))[0]) for value, label in S.choices if value != S.DRAFT]
+    return counts, sum(matching for _n, matching in found.values())
+
+
+class _CountOf(Subquery):
+    """COUNT(*) of a queryset as a scalar subquery."""
+
+    template = "(SELECT COUNT(*) FROM (%(subquery)s) _counted)"
+    output_field = IntegerField()
+
+
+def _rows(filters: QueueFilters, cond: Q, *, offset: int, limit: int) -> list[Application]:
+    """The page's rows in one query: an IN over a narrow subquery that sorts and limits on the application
+    table and its indexes alone (sorting 100,000 cases never drags their joined rows along)."""
     order = _order(filters)
     page_ids = Application.objects.filter(cond).order_by(*order).values("pk")[offset : offset + limit]
-    cases = list(_decorate(Application.objects.filter(pk__in=page_ids)).order_by(*order))
-    rows = (
-        Application.objects.exclude(status=S.DRAFT)
-        .values("status")
-        .annotate(n=Count("pk"), matching=Count("pk", filter=cond))
-        .order_by()
-    )
-    found = {r["status"]: (r["n"], r["matching"]) for r in rows}
-    counts = [(value, label, found.get(value, (0, 0))[0]) for value, label in S.choices if value != S.DRAFT]
-    return QueueSlice(cases=cases, total=sum(matching for _n, matching in found.values()), counts=counts)
+    return list(_decorate(Application.objects.filter(pk__in=page_ids)).only(*ROW_FIELDS).order_by(*order))
+
+
+def queue_slice(filters: QueueFilters, *, user: Any, offset: int, limit: int) -> QueueSlice:
+    """Rows `offset` to `offset + limit` of the queue with the counts per status and the number of matching
+    cases: two queries whatever the page size."""
+    cond = queue_filter_q(filters, user=user)
+    counts, total = _counts(filters, cond)
+    cases = _rows(filters, cond, offset=offset, limit=limit) if offset < total else []
+    return QueueSlice(cases=cases, total=total, counts=counts)
 
 
 @dataclass(frozen=True)
@@ -290,11 +333,12 @@ class QueuePage:
 def queue_page(filters: QueueFilters, *, user: Any, number: Any, size: int) -> QueuePage:
     """Page `number` (1-based; anything unreadable is page 1, past the end is the last page)."""
     page = int(number) if str(number).isdigit() and int(number) > 0 else 1
-    result = queue_slice(filters, user=user, offset=(page - 1) * size, limit=size)
-    if not result.cases and result.total and page > 1:
-        page = -(-result.total // size)
-        result = queue_slice(filters, user=user, offset=(page - 1) * size, limit=size)
-    return QueuePage(cases=result.cases, number=page, total=result.total, size=size, counts=result.counts)
+    cond = queue_filter_q(filters, user=user)
+    counts, total = _counts(filters, cond)
+    # The counts come first so a page past the end becomes the last page without a second round trip.
+    page = max(1, min(page, -(-total // size)))
+    cases = _rows(filters, cond, offset=(page - 1) * size, limit=size) if total else []
+    return QueuePage(cases=cases, number=page, total=total, size=size, counts=counts)
 
 
 def queue_counts() -> list[tuple[str, str, int]]:
