@@ -44,12 +44,20 @@ def _require(user: User, capability: str, what: str) -> None:
         raise ApplicationError(f"You do not have the role needed to {what}.", code="forbidden")
 
 
+def is_independent(application: Application, user: User) -> bool:
+    """Whether `user` is neither the applicant nor a member of the applicant's organisation."""
+    return not (
+        application.applicant_id == user.pk
+        or (
+            application.organisation_id
+            and Membership.objects.filter(organisation_id=application.organisation_id, user=user).exists()
+        )
+    )
+
+
 def _require_independent(application: Application, user: User) -> None:
     """Nobody acts on a case of their own organisation (or their own case)."""
-    if application.applicant_id == user.pk or (
-        application.organisation_id
-        and Membership.objects.filter(organisation_id=application.organisation_id, user=user).exists()
-    ):
+    if not is_independent(application, user):
         raise ApplicationError(
             f"You belong to the applicant of {application.reference}; another officer must handle it.",
             code="conflict_of_interest",
@@ -481,19 +489,23 @@ def case_approval_blockers(application: Application) -> list[str]:
 def case_hit_adjudicate(
     *, application: Application, by: User, hit_id: int, ruling: str, rationale: str
 ) -> HitAdjudication:
-    """Rule on a screening hit of a case in review: the assignee's work, like every other step of it."""
+    """Rule on a screening hit of a case. In review it is the assignee's work, like every other step of it. On an
+    approved case the hit comes from ongoing monitoring and nobody holds the case: any independent officer who
+    reviews cases may rule (a true match on a wallet asks the whitelist to remove it, see
+    `kyc.adjudication.hit_adjudicate`)."""
     from kyc.adjudication import hit_adjudicate
 
     application = _lock(application)
     _require(by, Capability.CASE_REVIEW, "adjudicate hits")
     _require_independent(application, by)
-    if application.status != S.IN_REVIEW:
+    if application.status not in (S.IN_REVIEW, S.APPROVED):
         raise ApplicationError(
             f"{application.reference} is {application.get_status_display().lower()}; claim it before ruling on "
             "its screening hits.",
             code="illegal_transition",
         )
-    _require_assignee(application, by)
+    if application.status == S.IN_REVIEW:
+        _require_assignee(application, by)
     return hit_adjudicate(application=application, hit_id=hit_id, by=by, ruling=ruling, rationale=rationale)
 
 

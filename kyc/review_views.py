@@ -162,7 +162,12 @@ def case_detail(request: HttpRequest, public_id: str) -> HttpResponse:
             and case.status in (S.READY_FOR_REVIEW, S.RESUBMITTED)
             and case.assignee_id in (None, user.pk),
             "can_decide": deciding,
-            "can_rule": can_review and case.status == S.IN_REVIEW and is_assignee,
+            # In review the assignee rules; on an approved case (a monitoring hit) any independent reviewer.
+            "can_rule": can_review
+            and (
+                (case.status == S.IN_REVIEW and is_assignee)
+                or (case.status == S.APPROVED and any(h.is_open for h in hits) and review.is_independent(case, user))
+            ),
             "can_release": is_assignee and case.status in REASSIGNABLE,
             "reassign_to": (
                 list(
