@@ -171,7 +171,32 @@ def _any_of(ids: list[QuerySet[Any]]) -> Q:
     to the cases (each branch on its own index) instead of testing every case against several IN lists, which
     an OR of INs forces (a read of the whole table to count the matches)."""
     first, *rest = [qs.order_by() for qs in ids]
-    return Q(pk__in=first.union(*rest)) if rest else Q(pk__in=first)
+    return Q(_IdIn(first.union(*rest) if rest else first))
+
+
+class _IdIn(Func):
+    """`id = ANY(ARRAY(<subquery>))` on PostgreSQL, `id IN (<subquery>)` elsewhere. PostgreSQL turns a plain IN
+    into a join whose cost it estimates from the table's size: with a few thousand matching ids it then reads all
+    100,000 cases and sorts the matches. The array is computed once (an InitPlan) and looked up in the primary
+    key, or checked while the sort's index is read in order, whichever stops first."""
+
+    output_field = BooleanField()
+    conditional = True
+
+    def __init__(self, queryset: QuerySet[Any]) -> None:
+        super().__init__(F("pk"), Subquery(queryset))
+
+    def as_sql(  # type: ignore[override]
+        self, compiler: Any, connection: Any, **extra_context: Any
+    ) -> tuple[str, tuple[Any, ...]]:
+        lhs, lhs_params = compiler.compile(self.source_expressions[0])
+        subquery, sub_params = compiler.compile(self.source_expressions[1])
+        return f"{lhs} IN {subquery}", (*lhs_params, *sub_params)
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, tuple[Any, ...]]:
+        lhs, lhs_params = compiler.compile(self.source_expressions[0])
+        subquery, sub_params = compiler.compile(self.source_expressions[1])
+        return f"{lhs} = ANY(ARRAY{subquery})", (*lhs_params, *sub_params)
 
 
 def queue_filter_q(filters: QueueFilters, *, user: Any) -> Q:
