@@ -256,3 +256,14 @@ def test_people_outside_the_staff_get_nothing_from_the_queue_api(
     for user in (alice, charlie):
         assert _client(user).get(reverse(API)).status_code == 403
     assert Person.objects.exists()
+
+
+def test_the_queue_page_links_to_the_csv_export_of_the_same_filters(acme: Application, reviewer: Any) -> None:
+    client = _client(reviewer)
+    page = client.get(reverse("kyc:queue"), {"status": "ready_for_review", "q": "acme", "page": "1"})
+    link = f"{reverse('reporting:export_queue')}?status=ready_for_review&amp;q=acme"
+    assert link in page.content.decode()
+    export = client.get(f"{reverse('reporting:export_queue')}?status=ready_for_review&q=acme")
+    assert export.status_code == 200
+    body = b"".join(export.streaming_content) if export.streaming else export.content
+    assert acme.reference in body.decode()
