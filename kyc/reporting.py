@@ -169,7 +169,7 @@ def overdue_cases(now: dt.datetime | None = None) -> QuerySet[Application]:
     """Open cases past their service-level due date (the queue's `with_due` rule), most overdue first."""
     return (
         with_due(Application.objects.filter(status__in=OPEN_STATUSES))
-        .filter(due_at__lt=now or timezone.now())  # type: ignore[misc]
+        .filter(due_at__lt=now or timezone.now())
         .order_by("due_at", "pk")
     )
 
