@@ -1,12 +1,17 @@
-"""Key rotation for the encrypted personal-data columns."""
+"""Key rotation for everything encrypted with FIELD_ENCRYPTION_KEYS: the encrypted columns of every app
+(personal data in kyc, webhook secrets in integrations) and the second-factor secrets allauth stores for us
+(`accounts.adapters` encrypts them with the same keys). An old key may be dropped only after this has run."""
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.db import connection, models, transaction
 
 from core.crypto import rotate_str
 from kyc.fields import EncryptedDateField, EncryptedTextField
-from kyc.models import CompanyProfile, Person
+
+# allauth's Authenticator.data keys that hold ciphertext: the TOTP secret and the recovery codes' seed.
+_MFA_SECRET_KEYS = ("secret", "seed")
 
 
 def _encrypted_columns(model: type[models.Model]) -> list[str]:
@@ -24,8 +29,10 @@ def reencrypt_all(*, batch_size: int = 500) -> dict[str, int]:
     """
     quote = connection.ops.quote_name
     counts: dict[str, int] = {}
-    for model in (Person, CompanyProfile):
+    for model in apps.get_models():
         columns = _encrypted_columns(model)
+        if not columns:
+            continue
         table = quote(model._meta.db_table)
         select_cols = ", ".join(quote(c) for c in columns)
         lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
@@ -52,4 +59,23 @@ def reencrypt_all(*, batch_size: int = 500) -> dict[str, int]:
                     rotated += 1
                 last_pk = rows[-1][0]
         counts[model._meta.label] = rotated
+    counts["mfa.Authenticator"] = _reencrypt_mfa_secrets()
     return counts
+
+
+def _reencrypt_mfa_secrets() -> int:
+    from allauth.mfa.models import Authenticator
+
+    rotated = 0
+    with transaction.atomic():
+        for authenticator in Authenticator.objects.select_for_update().order_by("pk"):
+            data = dict(authenticator.data or {})
+            keys = [k for k in _MFA_SECRET_KEYS if isinstance(data.get(k), str) and data[k]]
+            if not keys:
+                continue
+            for key in keys:
+                data[key] = rotate_str(data[key])
+            authenticator.data = data
+            authenticator.save(update_fields=["data"])
+            rotated += 1
+    return rotated

@@ -86,3 +86,25 @@ def test_the_audit_trail_records_that_personal_data_changed_but_not_the_value(al
     assert event.data["changes"]["pep_status"][1] == "pep"
     for value in ("NEW-999", "Investor", "Uma Q Owner", "Portfolio manager"):
         assert value not in json.dumps(event.data)
+
+
+def test_the_reencrypt_command_also_moves_staff_second_factor_secrets(reviewer: Any, settings: Any) -> None:
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value, yield_hotp_counters_from_time
+
+    from accounts.tests.factories import TOTP_SECRET
+
+    totp_before = Authenticator.objects.get(user=reviewer, type=Authenticator.Type.TOTP).data["secret"]
+    new_key = Fernet.generate_key().decode()
+    settings.FIELD_ENCRYPTION_KEYS = [new_key, *settings.FIELD_ENCRYPTION_KEYS]
+    out = StringIO()
+    call_command("kyc_reencrypt", stdout=out)
+    summary = json.loads(out.getvalue().strip().splitlines()[-1])
+    assert summary["mfa.Authenticator"] == 2  # the TOTP secret and the recovery codes' seed
+    # With the old key gone the reviewer still signs in: the secret decrypts and a current code is accepted.
+    settings.FIELD_ENCRYPTION_KEYS = [new_key]
+    totp = TOTP(Authenticator.objects.get(user=reviewer, type=Authenticator.Type.TOTP))
+    assert totp.instance.data["secret"] != totp_before
+    assert decrypt_str(totp.instance.data["secret"]) == TOTP_SECRET
+    code = format_hotp_value(hotp_value(TOTP_SECRET, next(yield_hotp_counters_from_time())))
+    assert totp.validate_code(code)

@@ -1,4 +1,5 @@
-"""Re-encrypt every encrypted personal-data column with the newest FIELD_ENCRYPTION_KEYS key.
+"""Re-encrypt everything encrypted with FIELD_ENCRYPTION_KEYS (personal data, webhook secrets, staff TOTP
+secrets and recovery-code seeds) with the newest key.
 
 Rotation: prepend the new key to FIELD_ENCRYPTION_KEYS, deploy, run this command, then drop the old key.
 Prints one JSON object on its last line with the counts.
@@ -16,7 +17,10 @@ from kyc.encryption import reencrypt_all
 
 
 class Command(BaseCommand):
-    help = "Re-encrypt identity numbers, dates of birth and addresses with the newest key (after a key rotation)."
+    help = (
+        "Re-encrypt personal data, webhook secrets and second-factor secrets with the newest key (after a key "
+        "rotation)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--batch-size", type=int, default=500)
