@@ -239,8 +239,15 @@ CONTENT_SECURITY_POLICY: dict[str, list[str]] = {
 FRAMEABLE_URL_NAMES = ["kyc:document"]
 CONTENT_SECURITY_POLICY_REPORT_ONLY = env.bool("CONTENT_SECURITY_POLICY_REPORT_ONLY", default=False)
 
+# Reverse proxies in front of the portal that append to X-Forwarded-For. Client addresses (audit trail, rate
+# limits of sign-in, the API and the public lookup) trust exactly that many entries; with 0 the header is
+# ignored, so a client cannot spoof its address to escape a limit.
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+ALLAUTH_TRUSTED_PROXY_COUNT = NUM_PROXIES
+
 # API -----------------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
+    "NUM_PROXIES": NUM_PROXIES,
     # The key class comes first so a wrong key is a 401 with a challenge (it stays silent without a key header).
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.authentication.ApiKeyAuthentication",
