@@ -194,7 +194,7 @@ def _reassign(case: Application, by: Any, to_id: str | None) -> Application:
 
 
 @require_POST
-@staff_only(Capability.CASE_VIEW)
+@staff_only(Capability.CASE_REVIEW)  # the read-only auditor views cases but never acts on them
 def case_action(request: HttpRequest, public_id: str, action: str) -> HttpResponse:
     case = get_object_or_404(Application, public_id=public_id)
     user: Any = request.user

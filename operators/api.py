@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Organisation, User
-from accounts.permissions import HasCapability
+from accounts.permissions import HasCapability, user_is_staff_member
 from accounts.roles import Capability
 from operators import checklist, selectors, services, states
 from operators.allocation import allocate
@@ -132,6 +132,8 @@ class OperatorListApi(ListAPIView[OperatorProfile]):
     serializer_class = OperatorOutputSerializer
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
+        if user_is_staff_member(self.request.user):
+            raise Http404("Staff accounts have no node operators.")
         return selectors.operator_list_for_user(user=self.request.user)
 
     @extend_schema(
@@ -140,6 +142,8 @@ class OperatorListApi(ListAPIView[OperatorProfile]):
         summary="Register a draft operator (for one of your organisations, or yourself)",
     )
     def post(self, request: Request) -> Response:
+        if user_is_staff_member(request.user):
+            raise Http404("Staff accounts have no node operators.")
         data = OperatorCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.decorators import capability_required
 from accounts.models import Organisation, User
-from accounts.permissions import user_has_capability
+from accounts.permissions import user_has_capability, user_is_staff_member
 from accounts.roles import Capability
 from core.exceptions import ApplicationError
 from operators import checklist, forms, selectors, services, states
@@ -96,13 +96,21 @@ def _apply(request: HttpRequest, action: Any, success: str) -> bool:
 
 
 # Applicant pages -------------------------------------------------------------------------------------------
+def _applicant_only(request: HttpRequest) -> None:
+    # As for applications: staff work on operators in the staff area, never register or run one themselves.
+    if user_is_staff_member(request.user):
+        raise Http404("Staff accounts have no node operators.")
+
+
 @login_required
 def operator_list(request: HttpRequest) -> HttpResponse:
+    _applicant_only(request)
     return render(request, "operators/list.html", {"operators": selectors.operator_list_for_user(user=request.user)})
 
 
 @login_required
 def operator_create(request: HttpRequest) -> HttpResponse:
+    _applicant_only(request)
     user = _user(request)
     organisations = list(Organisation.objects.filter(memberships__user=user).order_by("name"))
     form = forms.OperatorProfileForm(request.POST or None)

@@ -28,7 +28,6 @@ from core.tests.authz.probe import (
     NOT_FOUND,
     OK,
     REDIRECT,
-    REFUSED,
 )
 from core.tests.authz.world import (
     ANON,
@@ -132,8 +131,8 @@ PAGES: dict[str, dict[str, Row]] = {
     "kyc:case": {"GET": staff(A.CASE_VIEW, others=NOT_FOUND)},
     "kyc:case_action": {
         "GET": post_only(anon=NOT_ALLOWED),
-        # The auditor may view the case but claiming it is refused by the review service, with no effect.
-        "POST": staff(A.CASE_VIEW, ok=ALLOWED, others=NOT_FOUND, **{AUDITOR: REFUSED}),
+        # Acting on a case needs the review capability at the door: the read-only auditor is told it is not there.
+        "POST": staff(A.CASE_REVIEW, ok=ALLOWED, others=NOT_FOUND),
     },
     "kyc:notifications": {"GET": staff(A.STAFF_AREA, others=NOT_FOUND)},
     "kyc:notifications_read": {
@@ -184,8 +183,12 @@ PAGES: dict[str, dict[str, Row]] = {
     "whitelist_address_search": {"GET": staff(A.WHITELIST_VIEW, ok=REDIRECT)},
     "whitelist_address": {"GET": staff(A.WHITELIST_VIEW, others=NOT_FOUND)},
     # operators: the applicant's side
-    "operators_list": {"GET": signed_in()},
-    "operators_create": {"GET": signed_in(), "POST": signed_in(ALLOWED)},
+    # Staff vet operators in the staff area; like applications, they cannot register one.
+    "operators_list": {"GET": signed_in(**dict.fromkeys(STAFF, NOT_FOUND))},
+    "operators_create": {
+        "GET": signed_in(**dict.fromkeys(STAFF, NOT_FOUND)),
+        "POST": signed_in(ALLOWED, **dict.fromkeys(STAFF, NOT_FOUND)),
+    },
     "operators_diversity": {"GET": public()},
     "operators_detail": {"GET": owner()},
     "operators_edit": {"GET": owner(), "POST": owner(ALLOWED)},
@@ -340,8 +343,8 @@ OPERATIONS: dict[tuple[str, str], Row] = {
     # Public: the whitelist lookup and the operator-diversity figures.
     ("/api/v1/whitelist/{address}", "GET"): public(),
     ("/api/v1/operators/diversity/", "GET"): public(),
-    ("/api/v1/operators/", "GET"): api(signed_in()),
-    ("/api/v1/operators/", "POST"): api(signed_in(BAD_REQUEST)),
+    ("/api/v1/operators/", "GET"): api(signed_in(**_STAFF_NO_APPLICATIONS)),
+    ("/api/v1/operators/", "POST"): api(signed_in(BAD_REQUEST, **_STAFF_NO_APPLICATIONS)),
     ("/api/v1/operators/allocation/", "GET"): api(staff(A.OPERATOR_REVIEW, ok=ALLOWED)),
     (_OP, "GET"): api(owner(**{REVIEWER: OK, APPROVER: OK})),
     (_OP, "PATCH"): api(owner(ALLOWED)),
