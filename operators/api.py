@@ -11,7 +11,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 from accounts.models import Organisation, User
 from accounts.permissions import HasCapability, user_is_staff_member
 from accounts.roles import Capability
+from core.api import JSONParser
 from operators import checklist, selectors, services, states
 from operators.allocation import allocate
 from operators.ethvalues import parse_address
@@ -364,20 +365,7 @@ class NodeOutputSerializer(serializers.ModelSerializer[Node]):
 
     class Meta:
         model = Node
-        fields = [
-            "id",
-            "name",
-            "execution_client",
-            "execution_client_version",
-            "consensus_client",
-            "consensus_client_version",
-            "hosting_type",
-            "hosting_provider",
-            "country",
-            "region",
-            "mev_relays",
-            "validator_count",
-        ]
+        fields = ["id", *services.NODE_FIELDS, "validator_count"]
 
 
 class NodeListApi(APIView):

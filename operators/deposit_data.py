@@ -127,6 +127,9 @@ def parse_deposit_file(
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         result.problems.append(EntryProblem(0, getattr(exc, "lineno", 1), "file", f"not valid JSON ({exc})."))
         return result
+    except RecursionError:
+        result.problems.append(EntryProblem(0, 1, "file", "not a deposit-data file: its JSON is nested too deeply."))
+        return result
     if not isinstance(data, list):
         result.problems.append(EntryProblem(0, 1, "file", "must be a JSON array of deposit entries."))
         return result

@@ -7,7 +7,7 @@ from typing import Any, cast
 from django import forms
 
 from operators.ethvalues import parse_address
-from operators.models import DueDiligenceItem, ExitRequest, Node, OperatorAddress, OperatorProfile
+from operators.models import NODE_FIELDS, DueDiligenceItem, ExitRequest, Node, OperatorAddress, OperatorProfile
 
 VERSION_HELP = "As reported by the client, e.g. 1.16.3."
 
@@ -191,18 +191,7 @@ class NodeForm(forms.ModelForm[Node]):
 
     class Meta:
         model = Node
-        fields = [
-            "name",
-            "execution_client",
-            "execution_client_version",
-            "consensus_client",
-            "consensus_client_version",
-            "hosting_type",
-            "hosting_provider",
-            "country",
-            "region",
-            "mev_relays",
-        ]
+        fields = list(NODE_FIELDS)
         help_texts = {
             "execution_client_version": VERSION_HELP,
             "consensus_client_version": VERSION_HELP,

@@ -257,6 +257,21 @@ class DepositImport(BaseModel):
         return f"{self.filename} ({self.keys} keys)"
 
 
+# What an operator declares about a node: the form, the API and the audit trail use the same list.
+NODE_FIELDS = (
+    "name",
+    "execution_client",
+    "execution_client_version",
+    "consensus_client",
+    "consensus_client_version",
+    "hosting_type",
+    "hosting_provider",
+    "country",
+    "region",
+    "mev_relays",
+)
+
+
 class Node(BaseModel):
     """A machine (or machine pair) the operator runs validators on. A professional operator spreads its validators
     over several nodes with different clients, hosts and countries; diversity counts each validator by its node,

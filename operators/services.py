@@ -22,6 +22,7 @@ from operators.address_screening import AddressScreening, address_screen
 from operators.deposit_data import EntryProblem, parse_deposit_file
 from operators.ethvalues import parse_address, parse_bls_pubkey, parse_hex, withdrawal_credentials_address
 from operators.models import (
+    NODE_FIELDS,
     Category,
     DepositImport,
     DueDiligenceItem,
@@ -571,20 +572,6 @@ def validator_register(
     )
     audit_record(actor=by, action="operator.validator_registered", target=operator, data={"pubkey": key})
     return validator
-
-
-NODE_FIELDS = (
-    "name",
-    "execution_client",
-    "execution_client_version",
-    "consensus_client",
-    "consensus_client_version",
-    "hosting_type",
-    "hosting_provider",
-    "country",
-    "region",
-    "mev_relays",
-)
 
 
 def _node_snapshot(node: Node) -> dict[str, Any]:

@@ -27,49 +27,14 @@ from core.audit import audit_record
 from core.models import AuditEvent
 from kyc.adjudication import subject_refs
 from kyc.models import Application
+from kyc.services import COMPANY_FIELDS, PERSON_FIELDS
 
 EXPORT_FORMAT = "claystack-personal-data-export/1"
 JSON_NAME = "personal-data.json"
 _EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
-_PERSON_FIELDS = (
-    "role",
-    "legal_name",
-    "other_names",
-    "date_of_birth",
-    "nationalities",
-    "country_of_residence",
-    "residential_address",
-    "tax_residence",
-    "occupation",
-    "source_of_funds",
-    "source_of_wealth",
-    "pep_status",
-    "pep_details",
-    "id_document_type",
-    "id_document_number",
-    "id_document_country",
-    "id_document_expiry",
-    "ownership_percent",
-    "ownership_indirect",
-    "ownership_chain",
-    "position",
-)
-_COMPANY_FIELDS = (
-    "legal_name",
-    "trading_names",
-    "registration_number",
-    "lei",
-    "jurisdiction",
-    "incorporation_date",
-    "registered_address",
-    "operating_address",
-    "entity_type",
-    "is_regulated",
-    "regulator",
-    "licence_number",
-    "website",
-    "business_description",
-)
+# Everything the portal holds about a person or a company: the same fields the onboarding services write.
+_PERSON_FIELDS = ("role", *PERSON_FIELDS)
+_COMPANY_FIELDS = COMPANY_FIELDS
 
 
 def _plain(value: Any) -> Any:

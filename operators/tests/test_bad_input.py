@@ -51,3 +51,12 @@ def test_a_file_that_is_not_json_is_refused_over_the_api_and_keeps_nothing(clien
     assert response.status_code == 400
     assert "line 2" in " ".join(response.json()["problems"])
     assert Validator.objects.count() == 0 and DepositImport.objects.count() == 0
+
+
+def test_a_deeply_nested_body_is_refused_with_a_reason_not_a_server_error(client, alice, alice_operator):
+    client.force_login(alice)
+    url = f"/api/v1/operators/{alice_operator.public_id}/deposit-data/"
+    response = client.post(url, "[" * 100_000 + "]" * 100_000, content_type="application/json")
+    assert response.status_code == 400
+    assert "nested too deeply" in " ".join(response.json()["problems"])
+    assert Validator.objects.count() == 0 and DepositImport.objects.count() == 0
