@@ -225,6 +225,9 @@ _PHONETIC_RULES = (
 )
 
 
+# Pure functions of one token, called for every token pair the index proposes: the vocabulary of the lists is a
+# few tens of thousands of tokens, so each is worked out once (this halves the time of a search).
+@lru_cache(maxsize=200_000)
 def _phonetic(token: str) -> str:
     """A rough sound key that forgives the usual romanisation choices (Yahya/Yehia, Qasim/Kasim, Saeed/Said)."""
     for old, new in _PHONETIC_RULES:
@@ -288,6 +291,7 @@ def name_form(name: str, is_org: bool = False) -> NameForm:
     return NameForm(tokens=ordered, skeletons=tuple(_skeleton(t) for t in ordered), joined="".join(tokens))
 
 
+@lru_cache(maxsize=200_000)
 def _strip_particle(token: str) -> str:
     for particle in ("abd", "abu", "al", "el", "bin", "ibn", "ul", "ur"):
         if token.startswith(particle) and len(token) > len(particle) + 2:
