@@ -16,7 +16,7 @@ def webhook_deliver_task(delivery_id: int) -> None:
         webhook_deliver_task.apply_async((delivery_id,), countdown=result.retry_in)
 
 
-@shared_task(name="integrations.deliveries_sweep", time_limit=120)
+@shared_task(name="integrations.deliveries_sweep", time_limit=120, soft_time_limit=100)
 def webhook_deliveries_sweep_task() -> int:
     from integrations.services import deliveries_due
 

@@ -19,7 +19,7 @@ def beacon_import_task(epoch: int | None = None) -> str:
     return ", ".join(f"{run.result} {run.epoch}" for run in runs) or "up to date"
 
 
-@shared_task(name="operators.exits_check", time_limit=120)
+@shared_task(name="operators.exits_check", time_limit=120, soft_time_limit=100)
 def exits_check_task() -> int:
     """Notify operators of exits past their deadline (once per request)."""
     from operators.services import exit_requests_notify_overdue
