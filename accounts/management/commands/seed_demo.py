@@ -34,10 +34,12 @@ class Command(BaseCommand):
         from kyc.demo import seed_demo_cases, seed_kyc_demo
         from kyc.risk import fatf_lists_load
         from operators.demo import seed_operators
+        from screening.demo import seed_demo_lists
 
         accounts = seed_demo_accounts()
         applications = seed_kyc_demo()
         fatf_lists_load()
+        lists = seed_demo_lists()
         operators = seed_operators()
         out = self.stdout
         out.write(self.style.SUCCESS("Demo accounts ready. Every password is: " + DEMO_PASSWORD))
@@ -47,6 +49,10 @@ class Command(BaseCommand):
                 f"{application.get_status_display().lower()}"
             )
         out.write(f"Demo node operators: {len(operators)} created this run (see /operators/diversity/).")
+        if lists:
+            out.write(
+                f"Sanctions lists: the shipped excerpts of {', '.join(lists)} imported (see /staff/screening/lists/)."
+            )
         if options["cases"]:
             seeded = seed_demo_cases(options["cases"])
             from kyc.models import Application
