@@ -28,6 +28,7 @@ from django.db import transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.urls import reverse
+from django.utils import timezone
 
 from core.audit import audit_record
 from core.exceptions import ApplicationError
@@ -365,6 +366,27 @@ def case_screening_rerun(*, application: Application, by: User) -> list[Check]:
 def screening_start_task(application_id: int) -> None:
     """Thin: plan and create the case's checks (idempotent, so a redelivery is harmless)."""
     case_screening_start(application_id=application_id)
+
+
+def cases_screening_stuck(*, now: dt.datetime | None = None) -> tuple[list[int], list[int]]:
+    """Cases whose screening events were lost (a broker restart, a worker killed before it acknowledged): those
+    still submitted KYC_SCREENING_STALE_MINUTES after submission (the start task never ran), and those in
+    screening (a settled check's event may be gone; settling is idempotent and cheap). At most 500 of each."""
+    now = now or timezone.now()
+    before = now - dt.timedelta(minutes=settings.KYC_SCREENING_STALE_MINUTES)
+    unstarted = Application.objects.filter(status=S.SUBMITTED, submitted_at__lt=before).order_by("submitted_at")
+    screening = Application.objects.filter(status=S.SCREENING).order_by("updated_at")
+    return list(unstarted.values_list("pk", flat=True)[:500]), list(screening.values_list("pk", flat=True)[:500])
+
+
+@shared_task(name="kyc.screening_sweep", time_limit=300, soft_time_limit=270)
+def screening_sweep_task() -> dict[str, int]:
+    """Thin: start the screening of cases whose start was lost, and settle cases whose checks are done."""
+    unstarted, screening = cases_screening_stuck()
+    for application_id in unstarted:
+        screening_start_task.delay(application_id)
+    settled = sum(case_screening_settle(application_id=pk) for pk in screening)
+    return {"started": len(unstarted), "settled": settled}
 
 
 @receiver(application_submitted, dispatch_uid="kyc.screening_flow.on_submitted")

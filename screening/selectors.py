@@ -7,12 +7,12 @@ import threading
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from screening.addresses import normalise_address
 from screening.matching import CandidateIndex, Evidence, IndexedEntity
-from screening.models import Check, ListAddress, ListEntity, ListSource, ListVersion
+from screening.models import Check, CheckStatus, ListAddress, ListEntity, ListSource, ListVersion
 
 _index_lock = threading.Lock()
 _index_cache: dict[tuple[int, ...], CandidateIndex] = {}
@@ -149,3 +149,20 @@ def wallet_lookup(address: str) -> list[AddressFinding]:
 
 def check_list_for_subject(*, subject_ref: str) -> QuerySet[Check]:
     return Check.objects.filter(subject_ref=subject_ref).prefetch_related("hits").order_by("-created_at")
+
+
+def checks_stuck(*, now: dt.datetime | None = None) -> list[int]:
+    """Checks whose Celery message was evidently lost (a broker restart, a worker killed before it acknowledged):
+    pending for more than SCREENING_CHECK_STALE_MINUTES, or running with no attempt for an hour, longer than
+    the whole retry backoff of a check. Oldest first, at most 500 per sweep."""
+    now = now or timezone.now()
+    pending_before = now - dt.timedelta(minutes=settings.SCREENING_CHECK_STALE_MINUTES)
+    running_before = now - dt.timedelta(hours=1)
+    return list(
+        Check.objects.filter(
+            Q(status=CheckStatus.PENDING, updated_at__lt=pending_before)
+            | Q(status=CheckStatus.RUNNING, updated_at__lt=running_before)
+        )
+        .order_by("updated_at")
+        .values_list("pk", flat=True)[:500]
+    )

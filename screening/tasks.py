@@ -48,3 +48,14 @@ def lists_refresh_task() -> None:
     for source, urls in settings.SCREENING_LIST_URLS.items():
         if urls and all(urls.values()):
             list_download_and_import(source=source)
+
+
+@shared_task(name="screening.checks_sweep", time_limit=120, soft_time_limit=100)
+def checks_sweep_task() -> int:
+    """Send again the checks whose message was lost; running a check twice is harmless (a done one is skipped)."""
+    from screening.selectors import checks_stuck
+
+    stuck = checks_stuck()
+    for check_id in stuck:
+        check_run_task.delay(check_id)
+    return len(stuck)

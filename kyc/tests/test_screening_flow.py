@@ -529,3 +529,48 @@ def test_a_sanctioned_address_on_an_approved_wallet_is_raised_and_a_confirmed_ma
     assert "OFAC:77777" in removal.reason
     audit = AuditEvent.objects.get(action="case.sanctioned_wallet_removal_requested")
     assert audit.data["change"] == removal.pk and audit.actor == reviewer
+
+
+# Lost messages ----------------------------------------------------------------------------------------------------
+
+
+def test_a_case_whose_start_message_was_lost_is_screened_by_the_sweep(
+    alice: Any, wallet_key: Any, lists: None, eager: None, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    app = complete_company(alice, wallet_key)
+    with django_capture_on_commit_callbacks(execute=False):  # the broker lost the start task
+        services.application_submit(application=app, by=alice)
+    app.refresh_from_db()
+    assert app.status == S.SUBMITTED and not screening_flow.case_checks(app)
+    assert screening_flow.cases_screening_stuck() == ([], [])  # not yet overdue: the normal flow may still run
+    settings.KYC_SCREENING_STALE_MINUTES = 0
+    assert screening_flow.cases_screening_stuck() == ([app.pk], [])
+    with django_capture_on_commit_callbacks(execute=True):
+        screening_flow.screening_sweep_task()
+    app.refresh_from_db()
+    assert app.status == S.READY_FOR_REVIEW
+    assert {c.status for c in screening_flow.case_checks(app)} == {CheckStatus.DONE}
+
+
+def test_a_check_whose_message_was_lost_is_sent_again_and_the_case_moves_on(
+    alice: Any, wallet_key: Any, lists: None, eager: None, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from screening.tasks import checks_sweep_task
+
+    app = complete_company(alice, wallet_key)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.application_submit(application=app, by=alice)
+    app.refresh_from_db()
+    lost = screening_flow.case_checks(app)[0]
+    # The worker died before acknowledging: the check is back to pending with its case still in screening.
+    Check.objects.filter(pk=lost.pk).update(status=CheckStatus.PENDING)
+    Application.objects.filter(pk=app.pk).update(status=S.SCREENING)
+    assert selectors.checks_stuck() == []
+    settings.SCREENING_CHECK_STALE_MINUTES = 0
+    assert selectors.checks_stuck() == [lost.pk]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert checks_sweep_task() == 1
+    lost.refresh_from_db()
+    app.refresh_from_db()
+    assert lost.status == CheckStatus.DONE
+    assert app.status == S.READY_FOR_REVIEW

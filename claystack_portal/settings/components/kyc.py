@@ -53,7 +53,11 @@ BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "kyc.idempotency_purge": {"task": "kyc.idempotency_purge", "schedule": timedelta(hours=1)},
     # Approvals whose validity has ended are expired (and their wallets queued for whitelist removal).
     "kyc.approvals_expire": {"task": "kyc.approvals_expire", "schedule": timedelta(hours=1)},
+    # Cases whose screening events were lost: started again, or moved on once their checks have settled.
+    "kyc.screening_sweep": {"task": "kyc.screening_sweep", "schedule": timedelta(minutes=5)},
 }
+# A case still submitted (screening never started) after this long is assumed lost in the broker.
+KYC_SCREENING_STALE_MINUTES = env.int("KYC_SCREENING_STALE_MINUTES", default=10)
 
 # Review decisions. Months an approval is valid, by risk level (a high-risk customer is re-verified sooner).
 KYC_VALIDITY_MONTHS: dict[str, int] = {

@@ -106,4 +106,8 @@ BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "screening.monitoring_scheduled",
         "schedule": crontab(minute=40, hour=3),
     },
+    # Checks whose Celery message was lost are sent again (the database, not the broker, says what is due).
+    "screening.checks_sweep": {"task": "screening.checks_sweep", "schedule": crontab(minute="*/5")},
 }
+# A check still pending after this long is assumed lost in the broker and sent again by the sweep.
+SCREENING_CHECK_STALE_MINUTES = env.int("SCREENING_CHECK_STALE_MINUTES", default=10)
