@@ -6,12 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.decorators import object_capability
 from accounts.models import User
 from accounts.permissions import user_has_capability
 from accounts.roles import Capability
@@ -42,28 +41,10 @@ S = Application.Status
 REASSIGNABLE = frozenset({S.READY_FOR_REVIEW, S.IN_REVIEW, S.RESUBMITTED})
 
 
-def staff_only(capability: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
-    """Signed-in people without the capability get a 404: case URLs do not confirm that a case exists."""
-
-    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not request.user.is_authenticated:
-                return redirect_to_login(request.get_full_path())
-            if not user_has_capability(request.user, capability):
-                raise Http404
-            return view(request, *args, **kwargs)
-
-        wrapped.required_capability = capability  # type: ignore[attr-defined]
-        return wrapped
-
-    return decorator
-
-
 # --- queue ------------------------------------------------------------------------------------------------------
 
 
-@staff_only(Capability.CASE_VIEW)
+@object_capability(Capability.CASE_VIEW)
 def case_queue(request: HttpRequest) -> HttpResponse:
     filters = queue.QueueFilters.from_params(request.GET)
     page = queue.queue_page(
@@ -103,7 +84,7 @@ def _preview_kind(document: Document) -> str:
     return ""
 
 
-@staff_only(Capability.CASE_VIEW)
+@object_capability(Capability.CASE_VIEW)
 def case_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     from kyc.screening_flow import case_checks
 
@@ -194,7 +175,7 @@ def _reassign(case: Application, by: Any, to_id: str | None) -> Application:
 
 
 @require_POST
-@staff_only(Capability.CASE_REVIEW)  # the read-only auditor views cases but never acts on them
+@object_capability(Capability.CASE_REVIEW)  # the read-only auditor views cases but never acts on them
 def case_action(request: HttpRequest, public_id: str, action: str) -> HttpResponse:
     case = get_object_or_404(Application, public_id=public_id)
     user: Any = request.user
@@ -247,7 +228,7 @@ def case_action(request: HttpRequest, public_id: str, action: str) -> HttpRespon
 # --- notifications ----------------------------------------------------------------------------------------------
 
 
-@staff_only(Capability.STAFF_AREA)
+@object_capability(Capability.STAFF_AREA)
 def notification_list(request: HttpRequest) -> HttpResponse:
     """The signed-in officer's own notifications, newest first."""
     user: Any = request.user
@@ -263,7 +244,7 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@staff_only(Capability.STAFF_AREA)
+@object_capability(Capability.STAFF_AREA)
 def notification_mark_read(request: HttpRequest) -> HttpResponse:
     """Mark one (`id`) or all of the officer's notifications read; another officer's ids change nothing."""
     user: Any = request.user
@@ -283,7 +264,7 @@ def notification_mark_read(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@staff_only(Capability.CASE_VIEW)
+@object_capability(Capability.CASE_VIEW)
 def country_risk_list(request: HttpRequest) -> HttpResponse:
     """The FATF listings with their periods; senior officers (case.approve) record a change from a date."""
     user: Any = request.user
@@ -343,7 +324,7 @@ def country_risk_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@staff_only(Capability.CASE_VIEW)
+@object_capability(Capability.CASE_VIEW)
 def risk_rules(request: HttpRequest) -> HttpResponse:
     """Every version of the risk rule set; senior officers publish a new one (earlier versions never change)."""
     user: Any = request.user

@@ -11,10 +11,10 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from accounts.decorators import object_capability
 from accounts.roles import Capability
 from core.exceptions import ApplicationError
 from kyc.models import Application
-from kyc.review_views import staff_only
 from kyc.screening_flow import case_screening_rerun
 
 
@@ -33,7 +33,7 @@ def sumsub_webhook(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@staff_only(Capability.CASE_REVIEW)
+@object_capability(Capability.CASE_REVIEW)
 def case_screening_rerun_view(request: HttpRequest, public_id: str) -> HttpResponse:
     case = get_object_or_404(Application, public_id=public_id)
     user: Any = request.user

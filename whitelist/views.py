@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from functools import wraps
-from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from accounts.decorators import capability_required
+from accounts.decorators import capability_required, object_capability
 from accounts.permissions import user_has_capability
 from accounts.roles import Capability
 from core.exceptions import ApplicationError
@@ -25,25 +21,6 @@ from whitelist.models import Batch, ListKey, Reconciliation
 from whitelist.reconcile import DRIFT_KINDS, whitelist_reconcile
 from whitelist.safe import safe_transaction_builder_json
 from whitelist.services import batch_approve, batch_cancel, whitelist_drift_heal, whitelist_push_now
-
-
-def object_capability(capability: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
-    """Like capability_required, but a signed-in person without the capability gets a 404: object URLs do
-    not confirm to outsiders that the object exists."""
-
-    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not request.user.is_authenticated:
-                return redirect_to_login(request.get_full_path())
-            if not user_has_capability(request.user, capability):
-                raise Http404
-            return view(request, *args, **kwargs)
-
-        wrapped.required_capability = capability  # type: ignore[attr-defined]
-        return wrapped
-
-    return decorator
 
 
 def explorer_tx(tx_hash: str) -> str:
