@@ -7,7 +7,15 @@ from typing import Any, cast
 from django import forms
 
 from operators.ethvalues import parse_address
-from operators.models import NODE_FIELDS, DueDiligenceItem, ExitRequest, Node, OperatorAddress, OperatorProfile
+from operators.models import (
+    NODE_FIELDS,
+    PROFILE_FIELDS,
+    DueDiligenceItem,
+    ExitRequest,
+    Node,
+    OperatorAddress,
+    OperatorProfile,
+)
 
 VERSION_HELP = "As reported by the client, e.g. 1.16.3."
 
@@ -25,23 +33,7 @@ class OperatorProfileForm(forms.ModelForm[OperatorProfile]):
 
     class Meta:
         model = OperatorProfile
-        fields = [
-            "name",
-            "category",
-            "pool",
-            "execution_client",
-            "execution_client_version",
-            "consensus_client",
-            "consensus_client_version",
-            "hosting_type",
-            "hosting_provider",
-            "country",
-            "region",
-            "mev_relays",
-            "years_experience",
-            "other_networks",
-            "ssv_operator_ids",
-        ]
+        fields = list(PROFILE_FIELDS)
         help_texts = {"execution_client_version": VERSION_HELP, "consensus_client_version": VERSION_HELP}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

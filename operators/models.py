@@ -257,6 +257,26 @@ class DepositImport(BaseModel):
         return f"{self.filename} ({self.keys} keys)"
 
 
+# What an operator declares about itself: the profile form and the profile service use the same list.
+PROFILE_FIELDS = (
+    "name",
+    "category",
+    "pool",
+    "execution_client",
+    "execution_client_version",
+    "consensus_client",
+    "consensus_client_version",
+    "hosting_type",
+    "hosting_provider",
+    "country",
+    "region",
+    "mev_relays",
+    "years_experience",
+    "other_networks",
+    "ssv_operator_ids",
+)
+
+
 # What an operator declares about a node: the form, the API and the audit trail use the same list.
 NODE_FIELDS = (
     "name",

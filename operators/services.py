@@ -23,6 +23,7 @@ from operators.deposit_data import EntryProblem, parse_deposit_file
 from operators.ethvalues import parse_address, parse_bls_pubkey, parse_hex, withdrawal_credentials_address
 from operators.models import (
     NODE_FIELDS,
+    PROFILE_FIELDS,
     Category,
     DepositImport,
     DueDiligenceItem,
@@ -39,24 +40,6 @@ from operators.models import (
     Validator,
 )
 from operators.whitelisting import operator_address_request_whitelisting, operator_addresses_request_whitelisting
-
-PROFILE_FIELDS = (
-    "name",
-    "category",
-    "pool",
-    "execution_client",
-    "execution_client_version",
-    "consensus_client",
-    "consensus_client_version",
-    "hosting_type",
-    "hosting_provider",
-    "country",
-    "region",
-    "mev_relays",
-    "years_experience",
-    "other_networks",
-    "ssv_operator_ids",
-)
 
 
 class DepositDataRefused(ApplicationError):
