@@ -66,7 +66,9 @@ def audit_label(actor: Any) -> str:
     """Staff are named by e-mail: who decided must be readable for as long as the trail exists. Applicants are
     named by their opaque public id, because the trail is append-only and outlives the retention period after
     which their personal data is anonymised; pages resolve the id through `actor` while the account exists."""
-    if getattr(actor, "is_staff", False) or actor.role_assignments.exists():
+    from accounts.permissions import user_is_staff_member  # accounts imports core: resolved at call time
+
+    if user_is_staff_member(actor):
         return str(getattr(actor, "email", "") or "")
     return f"user:{actor.public_id}"
 
