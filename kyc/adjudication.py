@@ -15,6 +15,7 @@ from accounts.roles import Capability
 from core.audit import audit_record
 from core.exceptions import ApplicationError
 from kyc.models import Application, HitAdjudication
+from kyc.whitelisting import case_wallets_resync
 
 if TYPE_CHECKING:
     from screening.models import Hit
@@ -82,11 +83,9 @@ def hit_adjudicate(*, application: Application, hit_id: int, by: User, ruling: s
 
 
 def _remove_sanctioned_wallet(*, application: Application, hit: Hit, by: User, rationale: str) -> None:
-    """A confirmed match on a wallet of an approved case: ask the whitelist to remove the address, in the
-    ruling's transaction (the outbox), so the ruling and the removal commit together or not at all."""
-    from kyc.review import list_key_for
-    from whitelist.services import whitelist_change_request
-
+    """A confirmed match on a wallet of an approved case: recompute the wallet's whitelist target in the ruling's
+    transaction (the outbox). A wallet with a confirmed match proves nothing any more (`kyc.whitelisting`), so it
+    comes off the list even while the case stays approved; the ruling and the removal commit together."""
     ref = hit.check_run.subject_ref
     if not ref.startswith("kyc.wallet:"):
         return
@@ -96,14 +95,12 @@ def _remove_sanctioned_wallet(*, application: Application, hit: Hit, by: User, r
     wallet = application.wallets.filter(public_id=ref.split(":", 1)[1]).first()
     if wallet is None:
         return
-    change = whitelist_change_request(
-        address=wallet.address,
-        list_key=list_key_for(application),
-        action="remove",
+    changes = case_wallets_resync(
+        application=application,
+        by=by,
         reason=f"Confirmed sanctions match {hit.entity_id} ({application.reference})"[:500],
-        actor=by,
-        reference=f"kyc.application:{application.public_id}",
     )
+    change = next((c for c in changes if c.address == wallet.address), None)
     audit_record(
         actor=by,
         action="case.sanctioned_wallet_removal_requested",
@@ -113,7 +110,7 @@ def _remove_sanctioned_wallet(*, application: Application, hit: Hit, by: User, r
             "address": wallet.address,
             "entity_id": hit.entity_id,
             "hit": hit.pk,
-            "change": change.pk,
+            "change": change.pk if change else None,
             "rationale": rationale,
         },
     )

@@ -25,4 +25,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path(_APP + "submit/", api.ApplicationSubmitApi.as_view(), name="kyc-application-submit"),
     path(_APP + "timeline/", api.ApplicationTimelineApi.as_view(), name="kyc-application-timeline"),
     path("review/queue/", review_api.ReviewQueueApi.as_view(), name="kyc-review-queue"),
+    path("review/cases/<uuid:public_id>/claim/", review_api.CaseClaimApi.as_view(), name="kyc-review-claim"),
+    path("review/cases/<uuid:public_id>/approve/", review_api.CaseApproveApi.as_view(), name="kyc-review-approve"),
+    path("review/cases/<uuid:public_id>/reject/", review_api.CaseRejectApi.as_view(), name="kyc-review-reject"),
 ]

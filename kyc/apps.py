@@ -10,3 +10,6 @@ class KycConfig(AppConfig):
 
     def ready(self) -> None:
         from kyc import screening_flow  # noqa: F401  (connects the screening receivers and registers its task)
+        from kyc.whitelisting import register_sources
+
+        register_sources()

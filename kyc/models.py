@@ -73,6 +73,8 @@ class Application(BaseModel):
         REJECTED = "rejected", "Rejected"
         EXPIRED = "expired", "Expired"
         REVOKED = "revoked", "Revoked"
+        # Replaced by its approved renewal: the renewal's approval carries the customer on, without a gap.
+        SUPERSEDED = "superseded", "Superseded by renewal"
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     reference = models.CharField(max_length=16, unique=True, default=new_reference, editable=False)
@@ -94,8 +96,16 @@ class Application(BaseModel):
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="assigned_cases"
     )
+    # The governing level: never below `risk_level_computed` except through a recorded override (CaseApproval
+    # with `override_from`), which always takes a second approver (`kyc.review.case_approve`).
     risk_level = models.CharField(max_length=16, choices=RiskLevel.choices, blank=True)
+    # What the risk rules gave at the last assessment; an officer may raise the level above it, not lower it.
+    risk_level_computed = models.CharField(max_length=16, choices=RiskLevel.choices, blank=True)
     valid_until = models.DateTimeField(null=True, blank=True)
+    # A renewal points at the approved case it re-verifies; approving it supersedes that case.
+    renews = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="renewals", editable=False
+    )
     # Start of the service-level clock: the submission, moved later by every period spent waiting for the
     # applicant (information requested), so the due date pauses while the ball is in their court.
     sla_started_at = models.DateTimeField(null=True, blank=True)
@@ -295,6 +305,11 @@ class Person(BaseModel):
     ownership_chain = models.TextField(blank=True, help_text="For indirect ownership: through which entities.")
     # Directors and signatories: position held.
     position = models.CharField(max_length=200, blank=True)
+    # On a renewal: the person of the renewed case this row was copied from (false-positive rulings carry over
+    # while the screened facts stay the same).
+    carried_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
 
     class Meta:
         ordering = ["role", "created_at", "id"]
@@ -436,7 +451,11 @@ class CaseApproval(models.Model):
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="approvals")
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     reason = models.TextField()
+    # The governing level this officer approved at.
     risk_level = models.CharField(max_length=16, choices=RiskLevel.choices)
+    # An override: the computed level this approval went below, and why. Always needs a second approver.
+    override_from = models.CharField(max_length=16, choices=RiskLevel.choices, blank=True)
+    override_reason = models.TextField(blank=True)
     # Approvals count only within one review round: a rejection or a request for information starts a new one.
     round = models.PositiveIntegerField(default=1)
     at = models.DateTimeField()
@@ -460,10 +479,13 @@ class Decision(models.Model):
         REJECTED = "rejected", "Rejected"
         REVOKED = "revoked", "Revoked"
         EXPIRED = "expired", "Expired"
+        SUPERSEDED = "superseded", "Superseded by renewal"
 
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="decisions")
     outcome = models.CharField(max_length=16, choices=Outcome.choices)
     risk_level = models.CharField(max_length=16, choices=RiskLevel.choices, blank=True)
+    # What the risk rules gave when the decision was taken: `risk_level` is below it only through an override.
+    risk_level_computed = models.CharField(max_length=16, choices=RiskLevel.choices, blank=True)
     reason_code = models.CharField(max_length=64, blank=True)
     internal_note = models.TextField(blank=True)
     applicant_message = models.TextField(blank=True)

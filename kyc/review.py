@@ -22,7 +22,7 @@ from accounts.roles import Capability
 from core.audit import audit_record
 from core.exceptions import ApplicationError
 from kyc.models import (
-    OPERATOR_SUBJECT_TYPES,
+    RISK_ORDER,
     Application,
     CaseApproval,
     CaseNote,
@@ -35,6 +35,7 @@ from kyc.models import (
 )
 from kyc.notifications import applicant_notify, notify_user, officers_independent_of, officers_with
 from kyc.services import _lock, application_transition
+from kyc.whitelisting import case_wallets_resync
 
 S = Application.Status
 
@@ -76,10 +77,6 @@ def _round(application: Application) -> int:
     """Approvals count within one review round; each entry into review after a request for information (or a
     send-back) starts a new round."""
     return StatusTransition.objects.filter(application=application, to_status=S.IN_REVIEW).count()
-
-
-def list_key_for(application: Application) -> str:
-    return "operators" if application.subject_type in OPERATOR_SUBJECT_TYPES else "stakers"
 
 
 def approvals_required(risk_level: str) -> int:
@@ -125,51 +122,140 @@ def case_release(*, application: Application, by: User) -> Application:
     return application_transition(application=application, to=S.READY_FOR_REVIEW, by=by, reason="released")
 
 
-def _queue_whitelist(application: Application, *, action: str, by: User | None, reason: str) -> int:
-    from whitelist.services import whitelist_change_request
+def _rank(level: str) -> int:
+    return RISK_ORDER[RiskLevel(level)]
 
-    wallets = application.wallets.filter(verified_at__isnull=False).order_by("pk")
-    for wallet in wallets:
-        whitelist_change_request(
-            address=wallet.address,
-            list_key=list_key_for(application),
-            action=action,
-            reason=reason,
-            actor=by,
-            valid_until=application.valid_until if action == "add" else None,
-            reference=f"kyc.application:{application.public_id}",
+
+def _override_in_round(application: Application, current_round: int) -> CaseApproval | None:
+    return (
+        CaseApproval.objects.filter(application=application, round=current_round)
+        .exclude(override_from="")
+        .order_by("at")
+        .first()
+    )
+
+
+def approvals_given(application: Application) -> int:
+    return CaseApproval.objects.filter(application=application, round=_round(application)).count()
+
+
+def approvals_still_required(application: Application) -> int | None:
+    """Approvals the current round needs in all, or None when the case is not waiting for approvals."""
+    if application.status not in (S.IN_REVIEW, S.PENDING_SECOND_APPROVAL) or not application.risk_level:
+        return None
+    return approvals_needed(application, level=application.risk_level, current_round=_round(application))
+
+
+def approvals_needed(application: Application, *, level: str, current_round: int) -> int:
+    """Approvals the governing `level` asks for; a recorded override in the round always asks for two."""
+    needed = approvals_required(level)
+    return max(needed, 2) if _override_in_round(application, current_round) else needed
+
+
+def _choose_level(application: Application, *, by: User, proposed: str | None, override_reason: str) -> tuple[str, str]:
+    """The first approval's level: the higher of the computed level and the officer's choice, or a lower one
+    only as an override with its reason. Returns (governing level, computed level it overrides or "")."""
+    computed = application.risk_level_computed
+    level = proposed or application.risk_level or computed
+    if level not in RiskLevel.values:
+        raise ApplicationError(
+            "risk_level: the case has no risk level; choose low, medium or high.", code="invalid_risk_level"
         )
-    return len(wallets)
+    if computed == RiskLevel.PROHIBITED or level == RiskLevel.PROHIBITED:
+        raise ApplicationError(
+            f"{application.reference} is rated prohibited; it can only be rejected.", code="prohibited"
+        )
+    if not computed or _rank(level) >= _rank(computed):
+        if level != (application.risk_level or computed):
+            audit_record(
+                actor=by,
+                action="case.risk_level_raised" if computed else "case.risk_level_chosen",
+                target=application,
+                before={"risk_level": application.risk_level or computed},
+                after={"risk_level": level},
+            )
+        return level, ""
+    if not override_reason:
+        raise ApplicationError(
+            f"override_reason: {RiskLevel(level).label.lower()} is below the computed level "
+            f"({RiskLevel(computed).label.lower()}); a lower level is an override: give its reason. An override "
+            "always needs a second approver.",
+            code="override_reason_required",
+        )
+    audit_record(
+        actor=by,
+        action="case.risk_level_overridden",
+        target=application,
+        before={"risk_level": computed},
+        after={"risk_level": level},
+        data={"reason": override_reason},
+    )
+    return level, computed
+
+
+def _confirm_level(application: Application, *, by: User, proposed: str | None) -> str:
+    """The second approver confirms the governing level or raises it; they never lower it."""
+    current = application.risk_level
+    level = proposed or current
+    if level not in RiskLevel.values:
+        raise ApplicationError(f"risk_level: unknown level {level!r}.", code="invalid_risk_level")
+    if _rank(level) < _rank(current):
+        raise ApplicationError(
+            f"risk_level: the second approver confirms the level ({RiskLevel(current).label.lower()}) or raises "
+            "it; it cannot be lowered at the second approval.",
+            code="cannot_lower_level",
+        )
+    if level == RiskLevel.PROHIBITED:
+        raise ApplicationError(
+            f"{application.reference} is rated prohibited; it can only be rejected.", code="prohibited"
+        )
+    if level != current:
+        audit_record(
+            actor=by,
+            action="case.risk_level_raised",
+            target=application,
+            before={"risk_level": current},
+            after={"risk_level": level},
+        )
+    return level
 
 
 @transaction.atomic
-def case_approve(*, application: Application, by: User, reason: str, risk_level: str | None = None) -> Application:
+def case_approve(
+    *,
+    application: Application,
+    by: User,
+    reason: str,
+    risk_level: str | None = None,
+    override_reason: str = "",
+) -> Application:
     """Record one officer's approval. The first approval is the assignee's (reviewer role); when the case's
-    risk level needs more (KYC_APPROVALS_REQUIRED) the case waits in pending second approval for other,
-    different officers with the approver role. The last approval decides: validity by risk level, and each
-    proven wallet is queued for the whitelist in this same transaction."""
+    governing risk level needs more (KYC_APPROVALS_REQUIRED) the case waits in pending second approval for other,
+    different officers with the approver role. The last approval decides: validity by the governing level, and
+    each proven wallet's whitelist target is recomputed in this same transaction.
+
+    The governing level is the higher of the computed level and the one the reviewer chooses. A lower level is an
+    override (from, to, `override_reason`), recorded on the approval and audited, and always needs a second
+    approver. The second approver confirms or raises the level, never lowers it. A prohibited case is refused.
+    """
     reason = (reason or "").strip()
+    override_reason = (override_reason or "").strip()
     if not reason:
         raise ApplicationError("reason: say why the case is approved.", code="invalid_reason")
     application = _lock(application)
     _require_independent(application, by)
-    level = risk_level or application.risk_level
+    override_from = ""
     if application.status == S.IN_REVIEW:
         _require(by, Capability.CASE_REVIEW, "approve cases")
         _require_assignee(application, by)
-        if level not in RiskLevel.values:
-            raise ApplicationError(
-                "risk_level: the case has no risk level; choose low, medium or high.", code="invalid_risk_level"
-            )
-        if level != application.risk_level:
-            application.risk_level = level
-            application.save(update_fields=["risk_level", "updated_at"])
+        level, override_from = _choose_level(application, by=by, proposed=risk_level, override_reason=override_reason)
     elif application.status == S.PENDING_SECOND_APPROVAL:
         _require(by, Capability.CASE_APPROVE, "give the second approval")
         if application.assignee_id == by.pk:
             raise ApplicationError(
                 "The reviewer of a case cannot give its second approval; another approver must.", code="four_eyes"
             )
+        level = _confirm_level(application, by=by, proposed=risk_level)
     else:
         raise ApplicationError(
             f"{application.reference} is {application.get_status_display().lower()}; it cannot be approved now.",
@@ -182,32 +268,46 @@ def case_approve(*, application: Application, by: User, reason: str, risk_level:
             code="open_hits" if blockers[0].startswith(_OPEN_HITS) else "screening_incomplete",
             extra={"blockers": blockers},
         )
-    if level == RiskLevel.PROHIBITED:
-        raise ApplicationError(
-            f"{application.reference} is rated prohibited; it can only be rejected.", code="prohibited"
-        )
     current_round = _round(application)
     if CaseApproval.objects.filter(application=application, round=current_round, by=by).exists():
         raise ApplicationError("You have already approved this case; another officer must.", code="four_eyes")
+    if level != application.risk_level:
+        application.risk_level = level
+        application.save(update_fields=["risk_level", "updated_at"])
     now = timezone.now()
     CaseApproval.objects.create(
-        application=application, by=by, reason=reason, risk_level=level, round=current_round, at=now
+        application=application,
+        by=by,
+        reason=reason,
+        risk_level=level,
+        override_from=override_from,
+        override_reason=override_reason if override_from else "",
+        round=current_round,
+        at=now,
     )
     given = CaseApproval.objects.filter(application=application, round=current_round).count()
+    required = approvals_needed(application, level=level, current_round=current_round)
     audit_record(
         actor=by,
         action="case.approval_given",
         target=application,
-        data={"reason": reason, "risk_level": level, "approval": given, "required": approvals_required(level)},
+        data={
+            "reason": reason,
+            "risk_level": level,
+            "computed_risk_level": application.risk_level_computed,
+            "override_from": override_from or None,
+            "approval": given,
+            "required": required,
+        },
     )
-    if given < approvals_required(level):
+    if given < required:
         if application.status == S.IN_REVIEW:
             # The approval's reason is internal: it lives on the CaseApproval and the case.approval_given event,
             # not on the status change an applicant's timeline shows.
             application = application_transition(
                 application=application, to=S.PENDING_SECOND_APPROVAL, by=by, reason="first approval given"
             )
-        _notify_approvers(application, given=given, required=approvals_required(level))
+        _notify_approvers(application, given=given, required=required)
         return application
     application.valid_until = validity_end(level, start=now)
     application.save(update_fields=["valid_until", "updated_at"])
@@ -216,6 +316,7 @@ def case_approve(*, application: Application, by: User, reason: str, risk_level:
         outcome=Decision.Outcome.APPROVED,
         risk_rules_version=application.risk_rules_version,
         risk_level=level,
+        risk_level_computed=application.risk_level_computed,
         valid_until=application.valid_until,
         internal_note=reason,
         by=by,
@@ -228,9 +329,38 @@ def case_approve(*, application: Application, by: User, reason: str, risk_level:
         reason="approved",
         data={"valid_until": application.valid_until.isoformat()},
     )
-    _queue_whitelist(application, action="add", by=by, reason=f"KYC approved ({application.reference})")
+    if application.renews_id:
+        _supersede(application.renews, by=by, successor=application)  # type: ignore[arg-type]
+    case_wallets_resync(application=application, by=by, reason=f"KYC approved ({application.reference})")
     applicant_notify(application)
     return application
+
+
+def _supersede(previous: Application, *, by: User, successor: Application) -> None:
+    """The renewal's approval takes over from the case it renews: no gap, because the renewal is approved before
+    the old case stops proving its wallets, and each wallet's target is the latest approval that proves it."""
+    previous = _lock(previous)
+    if previous.status != S.APPROVED:
+        return  # expired or revoked meanwhile: nothing to hand over
+    Decision.objects.create(
+        application=previous,
+        outcome=Decision.Outcome.SUPERSEDED,
+        risk_level=previous.risk_level,
+        risk_rules_version=previous.risk_rules_version,
+        internal_note=f"Renewed by {successor.reference}",
+        by=by,
+        at=timezone.now(),
+    )
+    application_transition(
+        application=previous,
+        to=S.SUPERSEDED,
+        by=by,
+        reason=f"renewed by {successor.reference}",
+        data={"successor": str(successor.public_id)},
+    )
+    case_wallets_resync(
+        application=previous, by=by, reason=f"KYC renewed ({previous.reference} by {successor.reference})"
+    )
 
 
 def _check_reason_code(reason_code: str) -> None:
@@ -314,7 +444,7 @@ def case_revoke(*, application: Application, by: User, reason_code: str, reason:
         actor=by, action="case.revoked", target=application, data={"reason_code": reason_code, "reason": reason.strip()}
     )
     application = application_transition(application=application, to=S.REVOKED, by=by, reason="approval revoked")
-    _queue_whitelist(application, action="remove", by=by, reason=f"KYC revoked ({application.reference})")
+    case_wallets_resync(application=application, by=by, reason=f"KYC revoked ({application.reference}): {reason_code}")
     applicant_notify(application)
     return application
 
@@ -334,7 +464,7 @@ def case_expire(*, application: Application) -> Application:
         at=timezone.now(),
     )
     application = application_transition(application=application, to=S.EXPIRED, by=None, reason="validity ended")
-    _queue_whitelist(application, action="remove", by=None, reason=f"KYC expired ({application.reference})")
+    case_wallets_resync(application=application, by=None, reason=f"KYC expired ({application.reference})")
     applicant_notify(application, message="Start a new application to be verified again.")
     return application
 

@@ -185,7 +185,11 @@ def case_action(request: HttpRequest, public_id: str, action: str) -> HttpRespon
         "release": lambda: review.case_release(application=case, by=user),
         "reassign": lambda: _reassign(case, user, post.get("assignee")),
         "approve": lambda: review.case_approve(
-            application=case, by=user, reason=post.get("reason", ""), risk_level=post.get("risk_level") or None
+            application=case,
+            by=user,
+            reason=post.get("reason", ""),
+            risk_level=post.get("risk_level") or None,
+            override_reason=post.get("override_reason", ""),
         ),
         "reject": lambda: review.case_reject(
             application=case,

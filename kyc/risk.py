@@ -23,7 +23,7 @@ from accounts.roles import Capability
 from core.audit import audit_record
 from core.exceptions import ApplicationError
 from kyc.countries import COUNTRY_CODES
-from kyc.models import COMPANY_SUBJECT_TYPES, Application, CountryRisk, Person, RiskLevel, RiskRuleSet
+from kyc.models import COMPANY_SUBJECT_TYPES, RISK_ORDER, Application, CountryRisk, Person, RiskLevel, RiskRuleSet
 
 FATF_CSV = Path(__file__).resolve().parent / "data" / "fatf_jurisdictions_2026.csv"
 
@@ -225,16 +225,36 @@ def application_risk_assess(
     )
     before = {"risk_score": application.risk_score, "risk_level": application.risk_level}
     application.risk_score = result.score
-    application.risk_level = result.level
+    application.risk_level_computed = result.level
+    # A level an officer already raised the case to (waiting for its second approval) stays; anything lower,
+    # an override included, gives way to the new computed level.
+    kept = application.risk_level if application.status == Application.Status.PENDING_SECOND_APPROVAL else ""
+    application.risk_level = (
+        kept if kept and RISK_ORDER[RiskLevel(kept)] > RISK_ORDER[RiskLevel(result.level)] else result.level
+    )
     application.risk_rules_version = result.version
     application.risk_factors = [asdict(f) for f in result.factors]
-    application.save(update_fields=["risk_score", "risk_level", "risk_rules_version", "risk_factors", "updated_at"])
+    application.save(
+        update_fields=[
+            "risk_score",
+            "risk_level",
+            "risk_level_computed",
+            "risk_rules_version",
+            "risk_factors",
+            "updated_at",
+        ]
+    )
     audit_record(
         actor=by,
         action="application.risk_assessed",
         target=application,
         before=before,
-        after={"risk_score": result.score, "risk_level": result.level, "version": result.version},
+        after={
+            "risk_score": result.score,
+            "risk_level": application.risk_level,
+            "computed": result.level,
+            "version": result.version,
+        },
     )
     return result
 

@@ -36,7 +36,8 @@ from kyc.models import (
     WalletAddress,
     WalletChallenge,
 )
-from kyc.signals import application_submitted
+from kyc.renewal import renewal_rulings_carry
+from kyc.signals import application_status_changed, application_submitted
 from kyc.states import can_transition
 from kyc.validation import max_document_bytes, sniff_document
 
@@ -723,6 +724,7 @@ def application_transition(
         after={"status": to},
         data={"reason": reason, **(data or {})},
     )
+    application_status_changed.send(sender=Application, application=application, before=before, after=to, by=by)
     if to == Application.Status.READY_FOR_REVIEW and before != Application.Status.IN_REVIEW:
         from kyc.review import case_auto_assign  # the review app's hook: optional round-robin assignment
 
@@ -750,6 +752,8 @@ def application_submit(*, application: Application, by: User) -> Application:
             code="incomplete",
             extra={"problems": [{"section": p.section, "field": p.field, "message": p.message} for p in problems]},
         )
+    if application.renews_id:
+        renewal_rulings_carry(renewal=application, by=by)  # before screening starts (on commit)
     application = application_transition(application=application, to=Application.Status.SUBMITTED, by=by)
     pk = application.pk
     transaction.on_commit(lambda: application_submitted.send(sender=Application, application_id=pk))

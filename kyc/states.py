@@ -27,10 +27,12 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.RESUBMITTED: frozenset({S.SCREENING, S.READY_FOR_REVIEW, S.IN_REVIEW}),
     # The second officer approves, rejects, or sends it back to the reviewer.
     S.PENDING_SECOND_APPROVAL: frozenset({S.APPROVED, S.REJECTED, S.IN_REVIEW}),
-    S.APPROVED: frozenset({S.EXPIRED, S.REVOKED}),
+    # Its validity ends, it is withdrawn, or its approved renewal takes over.
+    S.APPROVED: frozenset({S.EXPIRED, S.REVOKED, S.SUPERSEDED}),
     S.REJECTED: frozenset(),
     S.EXPIRED: frozenset(),
     S.REVOKED: frozenset(),
+    S.SUPERSEDED: frozenset(),
 }
 
 # States in which the applicant may edit (everything in DRAFT; only `requested_items` when information

@@ -57,7 +57,9 @@ def test_each_transition_is_allowed_exactly_when_the_table_lists_it(alice: Any, 
 
 def test_terminal_decisions_lead_nowhere() -> None:
     assert TRANSITIONS[S.REJECTED] == TRANSITIONS[S.EXPIRED] == TRANSITIONS[S.REVOKED] == frozenset()
-    assert TRANSITIONS[S.APPROVED] == {S.EXPIRED, S.REVOKED}
+    assert TRANSITIONS[S.SUPERSEDED] == frozenset()
+    # An approval ends by running out, by revocation, or when its approved renewal supersedes it.
+    assert TRANSITIONS[S.APPROVED] == {S.EXPIRED, S.REVOKED, S.SUPERSEDED}
 
 
 def test_a_low_risk_case_is_approved_by_its_reviewer_for_36_months_and_its_wallets_are_queued(
@@ -308,6 +310,8 @@ def test_the_beat_job_warns_once_before_expiry_and_invites_re_verification(
     warnings = [m for m in mailoutbox if "ends on" in m.subject]
     assert len(warnings) == 1
     assert "verify again" in warnings[0].body
+    # The link opens the approved case, where one button starts the renewal pre-filled from it.
+    assert f"/applications/{app.public_id}/#renew" in warnings[0].body
     app.refresh_from_db()
     assert app.status == S.APPROVED
 

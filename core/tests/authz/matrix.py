@@ -124,6 +124,7 @@ PAGES: dict[str, dict[str, Row]] = {
     "kyc:wallet_delete": {"GET": post_only(), "POST": owner(ALLOWED)},
     "kyc:submit": {"GET": post_only(), "POST": owner(ALLOWED)},
     "kyc:resubmit": {"GET": post_only(), "POST": owner(ALLOWED)},
+    "kyc:renew": {"GET": post_only(), "POST": owner(ALLOWED)},
     # A document: its organisation's members, and staff who may view cases.
     "kyc:document": {"GET": owner(**dict.fromkeys((REVIEWER, APPROVER, AUDITOR), OK))},
     # kyc: compliance review (applicants are told the staff pages do not exist)
@@ -340,6 +341,10 @@ OPERATIONS: dict[tuple[str, str], Row] = {
     (_APP + "submit/", "POST"): api(owner(ALLOWED)),
     (_APP + "timeline/", "GET"): api(owner()),
     ("/api/v1/review/queue/", "GET"): api(staff(A.CASE_VIEW)),
+    # Decisions: the review capability at the door (the auditor reads, never acts); the service refuses the rest.
+    ("/api/v1/review/cases/{public_id}/claim/", "POST"): api(staff(A.CASE_REVIEW, ok=ALLOWED)),
+    ("/api/v1/review/cases/{public_id}/approve/", "POST"): api(staff(A.CASE_REVIEW, ok=BAD_REQUEST)),
+    ("/api/v1/review/cases/{public_id}/reject/", "POST"): api(staff(A.CASE_REVIEW, ok=BAD_REQUEST)),
     # Public: the whitelist lookup and the operator-diversity figures.
     ("/api/v1/whitelist/{address}", "GET"): public(),
     ("/api/v1/operators/diversity/", "GET"): public(),
