@@ -39,7 +39,7 @@ from operators.models import (
     RewardAdjustment,
     Validator,
 )
-from operators.whitelisting import operator_address_request_whitelisting, operator_addresses_request_whitelisting
+from operators.whitelisting import operator_addresses_resync
 
 
 class DepositDataRefused(ApplicationError):
@@ -242,9 +242,8 @@ def operator_address_add(
                 data={"address": checksummed, "reason": result.reason()},
             )
         else:
-            operator_address_request_whitelisting(
-                operator=operator, address=row, by=by, action="add", why="added an address"
-            )
+            operator_addresses_resync(operator=operator, by=by, reason="added an address")
+            row.refresh_from_db()
     return row
 
 
@@ -354,10 +353,10 @@ def operator_transition(
         operator=operator, from_status=from_status, to_status=to_status, by=by, reason=reason
     )
     whitelisted = None
-    if to_status == OperatorProfile.Status.APPROVED:
-        whitelisted = operator_addresses_request_whitelisting(operator=operator, by=by, action="add")
-    elif to_status == OperatorProfile.Status.SUSPENDED:
-        whitelisted = operator_addresses_request_whitelisting(operator=operator, by=by, action="remove")
+    if OperatorProfile.Status.APPROVED in (from_status, to_status):
+        # In or out of the approved state: the operators' list follows (suspension takes the addresses off).
+        why = "approved" if to_status == OperatorProfile.Status.APPROVED else f"{to_status}: {reason.strip()}"
+        whitelisted = operator_addresses_resync(operator=operator, by=by, reason=why)
     audit_record(
         actor=by,
         action=f"operator.{to_status}",
@@ -377,13 +376,36 @@ def operator_transition(
 
 @transaction.atomic
 def operators_suspend_for_application(*, application: Any, reason: str, by: User | None = None) -> int:
-    """Suspend every approved operator vetted under `application` (for the kyc app to call when the case is
-    revoked or expires). Their addresses go off the operators' whitelist. Returns how many were suspended."""
+    """Suspend every approved operator vetted under `application` (the linked case was revoked or expired: see
+    `operators.receivers`). Their addresses go off the operators' whitelist. Returns how many were suspended."""
     suspended = 0
     for operator in OperatorProfile.objects.filter(kyc_application=application, status=OperatorProfile.Status.APPROVED):
         operator_transition(operator=operator, to_status=OperatorProfile.Status.SUSPENDED, by=by, reason=reason)
         suspended += 1
     return suspended
+
+
+@transaction.atomic
+def operators_carry_over(*, application: Any, successor: Any, by: User | None = None) -> int:
+    """The linked case was superseded by its approved renewal: every operator vetted under it is now vetted under
+    the renewal (same owner, the same proven wallets), and its addresses move to the renewal's expiry without
+    leaving the list. Returns how many operators were carried over."""
+    carried = 0
+    for operator in OperatorProfile.objects.filter(kyc_application=application).order_by("pk"):
+        operator = _lock(operator)
+        operator.kyc_application = successor
+        operator.save(update_fields=["kyc_application", "updated_at"])
+        audit_record(
+            actor=by,
+            action="operator.application_carried_over",
+            target=operator,
+            before={"kyc_application": str(application.public_id)},
+            after={"kyc_application": str(successor.public_id)},
+        )
+        if operator.status == OperatorProfile.Status.APPROVED:
+            operator_addresses_resync(operator=operator, by=by, reason=f"KYC renewed ({successor.reference})")
+        carried += 1
+    return carried
 
 
 @transaction.atomic

@@ -1,53 +1,85 @@
-"""The operators' side of the whitelist: hand an operator's addresses to the whitelist app's outbox.
+"""The operators' side of the whitelist: an operator's addresses are on the operators' list while the operator is
+approved, its KYC/KYB case is approved and in date, and the address is a wallet proven on that case (not held by
+screening, no confirmed sanctions match). Their on-chain expiry is the case's `valid_until`.
 
-This module is the only place that calls the whitelist app, so a change of its service is one edit here. It runs
-inside the approval (or suspension) transaction: the whitelist change rows commit or roll back with the decision.
+This module is the only place that calls the whitelist app. It registers the operators' list source and recomputes
+the targets of an operator's addresses inside the decision that changed them (approval, suspension, a new address,
+the linked case revoked, expired or renewed), so the change rows commit or roll back with the decision.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 
+from kyc.whitelisting import wallet_proofs
 from operators.models import OperatorAddress, OperatorProfile
-from whitelist.models import ListKey
-from whitelist.services import whitelist_change_request
+from whitelist.models import ListKey, Target
+from whitelist.services import whitelist_targets_update
+from whitelist.targets import Claim, Source, target_source_register
 
 
-def operator_addresses_request_whitelisting(*, operator: OperatorProfile, by: Any, action: str) -> int:
-    """Queue an `add` (approval) or `remove` (suspension) of every address of the operator on the operators'
-    list. Returns how many changes were queued. Raises ApplicationError (from the whitelist) for a refused address.
-    An address held back by screening was never added, so a removal skips it.
-    """
-    addresses = list(operator.addresses.all())
-    if action == "remove":
-        addresses = [a for a in addresses if a.whitelist_state != OperatorAddress.WhitelistState.HELD]
-    for address in addresses:
-        operator_address_request_whitelisting(
-            operator=operator,
-            address=address,
-            by=by,
-            action=action,
-            why="approved" if action == "add" else "suspended",
+def _operator_claims(addresses: list[str], now: dt.datetime) -> dict[str, Claim]:
+    proven = {(address, app): until for address, app, until, _ref in wallet_proofs(addresses=addresses, now=now)}
+    rows = (
+        OperatorAddress.objects.filter(
+            address__in=addresses,
+            operator__status=OperatorProfile.Status.APPROVED,
+            operator__kyc_application__isnull=False,
         )
-    return len(addresses)
+        .exclude(whitelist_state=OperatorAddress.WhitelistState.HELD)
+        .values_list("address", "operator__kyc_application_id", "operator__public_id")
+    )
+    best: dict[str, Claim] = {}
+    for address, app, operator_id in rows:
+        until = proven.get((address, app))
+        if until is not None and (address not in best or until > best[address].valid_until):
+            best[address] = Claim(valid_until=until, reference=f"operators.operator:{operator_id}")
+    return best
 
 
-def operator_address_request_whitelisting(
-    *, operator: OperatorProfile, address: OperatorAddress, by: Any, action: str, why: str
-) -> None:
-    """Queue one address of the operator; `why` ends up in the whitelist's address history."""
-    change = whitelist_change_request(
-        address=address.address,
+def _operator_candidates() -> Iterator[str]:
+    yield from OperatorAddress.objects.values_list("address", flat=True).distinct().iterator(chunk_size=5000)
+
+
+OPERATORS_SOURCE = Source(claims=_operator_claims, candidates=_operator_candidates)
+
+
+def register_sources() -> None:
+    target_source_register(ListKey.OPERATORS, OPERATORS_SOURCE)
+
+
+def operator_addresses_resync(*, operator: OperatorProfile, by: Any, reason: str) -> int:
+    """Recompute the operators' list target of every address of the operator and record on each address what was
+    asked of the whitelist. Returns how many changes were queued."""
+    addresses = list(operator.addresses.all())
+    changes = whitelist_targets_update(
         list_key=ListKey.OPERATORS,
-        action=action,
-        reason=f"Node operator {operator.name} {why}: {address.get_purpose_display().lower()}",
+        addresses=[a.address for a in addresses],
         actor=by,
+        reason=f"Node operator {operator.name} {reason}"[:500],
         reference=f"operators.operator:{operator.public_id}",
     )
-    address.whitelist_state = (
-        OperatorAddress.WhitelistState.REQUESTED
-        if action == "add"
-        else OperatorAddress.WhitelistState.REMOVAL_REQUESTED
+    listed = set(
+        Target.objects.filter(
+            list_key=ListKey.OPERATORS, address__in=[a.address for a in addresses], valid_until__isnull=False
+        ).values_list("address", flat=True)
     )
-    address.whitelist_reference = str(change.public_id)
-    address.save(update_fields=["whitelist_state", "whitelist_reference", "updated_at"])
+    queued = {c.address: str(c.public_id) for c in changes}
+    for row in addresses:
+        if row.address in queued:
+            row.whitelist_reference = queued[row.address]
+            row.save(update_fields=["whitelist_reference", "updated_at"])
+        if row.whitelist_state == OperatorAddress.WhitelistState.HELD:
+            continue
+        if row.address in listed:
+            state = OperatorAddress.WhitelistState.REQUESTED
+        elif row.whitelist_state == OperatorAddress.WhitelistState.NOT_REQUESTED:
+            state = OperatorAddress.WhitelistState.NOT_REQUESTED
+        else:
+            state = OperatorAddress.WhitelistState.REMOVAL_REQUESTED
+        if state != row.whitelist_state:
+            row.whitelist_state = state
+            row.save(update_fields=["whitelist_state", "updated_at"])
+    return len(changes)

@@ -286,3 +286,30 @@ class Reconciliation(BaseModel):
 
     class Meta:
         ordering = ["-id"]
+
+
+class Target(models.Model):
+    """What the chain must say about one address on one list: listed until `valid_until`, or not listed (None).
+
+    Derived, never typed in: `whitelist.services.whitelist_targets_update` recomputes it from the sources the
+    deciding apps register (`whitelist.targets`) in the decision's own transaction, and queues the difference in
+    the outbox. Reconciliation compares the chain with this table, so a wrongful change shows up as drift.
+    """
+
+    list_key = models.CharField(max_length=20, choices=ListKey.choices)
+    address = models.CharField(max_length=42, help_text="EIP-55 checksummed.")
+    valid_until = models.DateTimeField(null=True, blank=True)
+    # The source that proves the entry (a case reference) while listed; the reason of the last change.
+    reference = models.CharField(max_length=200, blank=True)
+    reason = models.CharField(max_length=500, blank=True)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["list_key", "address"], name="wl_target_one_per_address")]
+        indexes = [
+            # Reconciliation and compliance_verify: WHERE list_key = ? AND valid_until IS NOT NULL.
+            models.Index(fields=["list_key", "valid_until"], name="wl_target_listed"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.address} on {self.list_key}: {'until ' + str(self.valid_until) if self.valid_until else 'off'}"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
@@ -27,7 +28,9 @@ from whitelist.models import (
     Change,
     ListKey,
     Reconciliation,
+    Target,
 )
+from whitelist.targets import target_candidates, targets_derive
 
 logger = logging.getLogger(__name__)
 
@@ -131,6 +134,90 @@ def whitelist_change_request(
     )
     transaction.on_commit(_enqueue_sync)
     return change
+
+
+def _epoch_seconds(value: dt.datetime) -> dt.datetime:
+    return value.replace(microsecond=0)
+
+
+@transaction.atomic
+def whitelist_targets_update(
+    *, list_key: str, addresses: Iterable[str], actor: Any, reason: str, reference: str = ""
+) -> list[Change]:
+    """Recompute the target of each address from the registered sources (`whitelist.targets`) and queue the
+    difference in the outbox, in the caller's transaction.
+
+    Call it inside every decision that can change who is proven: approval, expiry, revocation, renewal, a
+    confirmed sanctions match, an operator's approval or suspension. An address stays listed while any source
+    still proves it (a renewed customer's wallet is not removed when the old approval ends), and moves to the
+    latest expiry any source gives. `reason` becomes the reason of each queued change (so every removal has
+    one); `reference` names the decision for removals (additions carry the proving source's reference).
+
+    Locks the target rows of the addresses (creating them first), so two decisions about one address queue
+    their changes one after the other. Returns the queued changes.
+    """
+    if list_key not in ListKey.values:
+        raise ApplicationError(f"list_key: unknown list {list_key!r}.", code="invalid_list")
+    now = timezone.now()
+    try:
+        wanted = sorted({checksum(a) for a in addresses})
+    except ValueError as exc:
+        raise ApplicationError(f"address: {exc}.", code="invalid_address") from None
+    if not wanted:
+        return []
+    Target.objects.bulk_create(
+        [Target(list_key=list_key, address=a, updated_at=now) for a in wanted], ignore_conflicts=True
+    )
+    rows = {t.address: t for t in Target.objects.select_for_update().filter(list_key=list_key, address__in=wanted)}
+    derived = targets_derive(list_key=list_key, addresses=wanted, now=now)
+    changes: list[Change] = []
+    for address in wanted:
+        row, claim = rows[address], derived[address]
+        want = _epoch_seconds(claim.valid_until) if claim else None
+        if want == row.valid_until:
+            if claim and claim.reference != row.reference:
+                row.reference = claim.reference  # a renewal took over at the same expiry: the proof moved
+                row.save(update_fields=["reference"])
+            continue
+        if claim is None or want is None:
+            change = whitelist_change_request(
+                address=address,
+                list_key=list_key,
+                action="remove",
+                reason=reason,
+                actor=actor,
+                reference=reference or row.reference,
+            )
+        else:
+            change = whitelist_change_request(
+                address=address,
+                list_key=list_key,
+                action="add",
+                valid_until=want,
+                reason=reason,
+                actor=actor,
+                reference=claim.reference,
+            )
+        row.valid_until, row.reason, row.updated_at = want, reason[:500], now
+        row.reference = claim.reference if claim else row.reference
+        row.save(update_fields=["valid_until", "reason", "updated_at", "reference"])
+        changes.append(change)
+    return changes
+
+
+def whitelist_targets_refresh(*, list_key: str, actor: Any, reason: str, chunk: int = 500) -> int:
+    """Recompute every address any source might prove and every address with a target (the beat job and
+    `manage.py whitelist_targets_refresh`): heals a target that went wrong, for example rows written before
+    targets were derived. Each chunk is its own transaction. Returns the number of changes queued."""
+    addresses = set(target_candidates(list_key))
+    addresses |= set(Target.objects.filter(list_key=list_key).values_list("address", flat=True))
+    ordered = sorted(addresses)
+    queued = 0
+    for i in range(0, len(ordered), chunk):
+        queued += len(
+            whitelist_targets_update(list_key=list_key, addresses=ordered[i : i + chunk], actor=actor, reason=reason)
+        )
+    return queued
 
 
 def batch_transition(*, batch: Batch, to: str, note: str = "", actor: Any = None, **fields: Any) -> Batch:

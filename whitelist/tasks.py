@@ -90,3 +90,17 @@ def whitelist_reconcile_task(self: Any) -> None:
         raise self.retry(exc=exc, countdown=min(2 ** (self.request.retries + 2), 600)) from None
     except Misconfigured as exc:
         logger.critical("Whitelist reconciliation stopped: %s", exc)
+
+
+@shared_task(name="whitelist.targets_refresh", ignore_result=True, time_limit=1800, soft_time_limit=1700)
+def whitelist_targets_refresh_task() -> None:
+    """Daily: derive every address's target again from the deciding apps' sources and queue any difference."""
+    from whitelist.config import list_keys
+    from whitelist.services import whitelist_targets_refresh
+
+    for key in list_keys():
+        queued = whitelist_targets_refresh(list_key=key, actor=None, reason="Daily re-derivation of the target")
+        if queued:
+            logger.warning(
+                "Target refresh queued %d change(s) on %s: a decision did not update its target.", queued, key
+            )

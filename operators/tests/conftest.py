@@ -4,6 +4,7 @@ from typing import Any
 
 import pytest
 
+from kyc.tests.conftest import wallet_key  # noqa: F401  (a real key, shared with the kyc tests)
 from operators.tests.factories import OperatorAddressFactory, OperatorFactory
 
 WITHDRAWAL = "0x4D68568B8D4E6244233c685B48fEa619621B78D2"

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime as dt
+
 import factory
 from django.utils import timezone
 
@@ -64,6 +66,8 @@ def approved_kyc_application(*, organisation=None, applicant, subject_type="oper
         organisation=organisation,
         applicant=applicant,
         status=Application.Status.APPROVED,
+        # An approval always runs until a date; the operators' whitelist entries expire with it.
+        valid_until=timezone.now().replace(microsecond=0) + dt.timedelta(days=365),
     )
     for address, purpose in wallets:
         WalletAddress.objects.create(

@@ -23,9 +23,16 @@ from whitelist.models import Change
 pytestmark = pytest.mark.django_db
 
 
-def test_suspending_an_approved_operator_asks_the_whitelist_to_remove_its_addresses(reviewer):
-    operator = OperatorFactory(status="approved")
+def test_suspending_an_approved_operator_asks_the_whitelist_to_remove_its_addresses(reviewer, alice):
+    from operators.tests.factories import approved_kyc_application
+    from operators.whitelisting import operator_addresses_resync
+
+    org = alice.organisations.get()
+    app = approved_kyc_application(organisation=org, applicant=alice, wallets=[(WITHDRAWAL, "withdrawals")])
+    operator = OperatorFactory(organisation=org, status="approved", kyc_application=app)
     OperatorAddressFactory(operator=operator)
+    operator_addresses_resync(operator=operator, by=reviewer, reason="approved")
+    Change.objects.all().delete()
     with pytest.raises(ApplicationError, match="Give a reason"):
         operator_transition(operator=operator, to_status="suspended", by=reviewer)
     operator_transition(operator=operator, to_status="suspended", by=reviewer, reason="Missed exit deadlines")
@@ -143,10 +150,17 @@ def test_the_rewards_page_shows_every_term(client, alice, alice_operator):
 def test_a_revoked_kyc_case_suspends_the_operators_vetted_under_it(alice):
     from operators.services import operators_suspend_for_application
     from operators.tests.factories import approved_kyc_application
+    from operators.whitelisting import operator_addresses_resync
 
-    app = approved_kyc_application(organisation=alice.organisations.get(), applicant=alice)
+    app = approved_kyc_application(
+        organisation=alice.organisations.get(), applicant=alice, wallets=[(WITHDRAWAL, "withdrawals")]
+    )
     operator = OperatorFactory(organisation=alice.organisations.get(), status="approved", kyc_application=app)
     OperatorAddressFactory(operator=operator)
+    operator_addresses_resync(operator=operator, by=None, reason="approved")
+    Change.objects.all().delete()
+    app.status = "revoked"
+    app.save(update_fields=["status"])
     assert operators_suspend_for_application(application=app, reason="KYB revoked") == 1
     operator.refresh_from_db()
     assert operator.status == "suspended"

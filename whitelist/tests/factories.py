@@ -5,8 +5,8 @@ from typing import Any
 
 from django.utils import timezone
 
-from whitelist.chain import random_address
-from whitelist.models import Change
+from whitelist.chain import checksum, random_address
+from whitelist.models import Change, Target
 from whitelist.services import whitelist_change_request
 
 
@@ -19,24 +19,39 @@ def fresh_address() -> str:
 _RUN_STARTED = timezone.now().replace(microsecond=0)
 
 
+def _decided(change: Change) -> Change:
+    """These tests stand in for the deciding apps: the change they request is what a decision derived, so the
+    target (what reconciliation expects) follows it, as `whitelist_targets_update` would have set it."""
+    Target.objects.update_or_create(
+        list_key=change.list_key,
+        address=checksum(change.address),
+        defaults={"valid_until": change.valid_until, "reference": change.reference, "updated_at": timezone.now()},
+    )
+    return change
+
+
 def request_add(address: str | None = None, *, list_key: str = "stakers", days: int = 30, **kw: Any) -> Change:
-    return whitelist_change_request(
-        address=address or fresh_address(),
-        list_key=list_key,
-        action="add",
-        valid_until=kw.pop("valid_until", _RUN_STARTED + dt.timedelta(days=days)),
-        reason=kw.pop("reason", "KYC approved"),
-        reference=kw.pop("reference", "kyc.application:1"),
-        actor=kw.pop("actor", None),
+    return _decided(
+        whitelist_change_request(
+            address=address or fresh_address(),
+            list_key=list_key,
+            action="add",
+            valid_until=kw.pop("valid_until", _RUN_STARTED + dt.timedelta(days=days)),
+            reason=kw.pop("reason", "KYC approved"),
+            reference=kw.pop("reference", "kyc.application:1"),
+            actor=kw.pop("actor", None),
+        )
     )
 
 
 def request_remove(address: str, *, list_key: str = "stakers", **kw: Any) -> Change:
-    return whitelist_change_request(
-        address=address,
-        list_key=list_key,
-        action="remove",
-        reason=kw.pop("reason", "KYC revoked"),
-        reference=kw.pop("reference", "kyc.application:1"),
-        actor=kw.pop("actor", None),
+    return _decided(
+        whitelist_change_request(
+            address=address,
+            list_key=list_key,
+            action="remove",
+            reason=kw.pop("reason", "KYC revoked"),
+            reference=kw.pop("reference", "kyc.application:1"),
+            actor=kw.pop("actor", None),
+        )
     )
