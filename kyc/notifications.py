@@ -63,8 +63,9 @@ def applicant_notify(application: Application, *, message: str = "") -> None:
 
 
 def expiry_warning_send(application: Application) -> None:
-    """Invite the applicant to re-verify before the approval runs out (after commit)."""
-    url = site_url(reverse("kyc:new"))
+    """Invite the applicant to re-verify before the approval runs out (after commit): the link opens the approved
+    case, where one button starts the renewal pre-filled from it."""
+    url = site_url(reverse("kyc:status", kwargs={"public_id": application.public_id})) + "#renew"
     subject = f"Your approval {application.reference} ends on {application.valid_until:%d %B %Y}"
     body = render_to_string("kyc/email/expiry_warning.txt", {"application": application, "url": url})
     recipients = _recipients(application)

@@ -24,6 +24,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("applications/<uuid:public_id>/wallets/<uuid:wallet_id>/delete/", views.wallet_delete, name="wallet_delete"),
     path("applications/<uuid:public_id>/submit/", views.application_submit, name="submit"),
     path("applications/<uuid:public_id>/resubmit/", views.application_resubmit, name="resubmit"),
+    path("applications/<uuid:public_id>/renew/", views.application_renew, name="renew"),
     path("documents/<uuid:document_id>/", views.document_download, name="document"),
     # Compliance review (staff).
     path("staff/cases/", review_views.case_queue, name="queue"),

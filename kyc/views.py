@@ -18,6 +18,8 @@ from core.exceptions import ApplicationError
 from kyc import forms, selectors, services
 from kyc.editing import SECTION_LABELS, editable_sections
 from kyc.models import Application, Document, Person
+from kyc.renewal import application_renew as renewal_start
+from kyc.renewal import open_renewal
 from kyc.validation import max_document_bytes
 from kyc.wizard import progress, steps_for
 
@@ -450,6 +452,24 @@ def application_resubmit(request: HttpRequest, public_id: Any) -> HttpResponse:
 
 
 @login_required
+@require_POST
+def application_renew(request: HttpRequest, public_id: Any) -> HttpResponse:
+    """Start (or go back to) the renewal of an approved case: a draft pre-filled from it."""
+    application = _get(request, public_id)
+    try:
+        renewal = renewal_start(application=application, by=_user(request))
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("kyc:status", public_id=application.public_id)
+    messages.success(
+        request,
+        f"Renewal {renewal.reference} of {application.reference}: check each step, change what is no longer true, "
+        "and submit it. Your approval and your wallets stay in place until the renewal is decided.",
+    )
+    return redirect("kyc:resume", public_id=renewal.public_id)
+
+
+@login_required
 def application_status(request: HttpRequest, public_id: Any) -> HttpResponse:
     application = _get(request, public_id)
     timeline = [
@@ -465,6 +485,7 @@ def application_status(request: HttpRequest, public_id: Any) -> HttpResponse:
             "transitions": application.transitions.select_related("by"),
             "editable": sorted(SECTION_LABELS[s] for s in editable_sections(application)),
             "resume_url": reverse("kyc:resume", kwargs={"public_id": application.public_id}),
+            "renewal": open_renewal(application),
             **_summary(application),
         },
     )

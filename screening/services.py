@@ -437,6 +437,31 @@ def false_positive_record(*, hit: Hit, by: Any, reason: str) -> FalsePositive:
     return fp
 
 
+@transaction.atomic
+def false_positives_carry(*, pairs: list[tuple[str, str]], by: Any, reason: str) -> int:
+    """Copy the false-positive decisions of each `from_ref` subject to its `to_ref` (the same subject under a new
+    reference, for example a renewed customer). Each copy keeps the entity's fingerprint, so it lapses like the
+    original when the list entry changes. Returns how many were copied; audited per subject."""
+    copied = 0
+    for from_ref, to_ref in pairs:
+        for fp in FalsePositive.objects.filter(subject_ref=from_ref):
+            _, created = FalsePositive.objects.get_or_create(
+                subject_ref=to_ref,
+                entity_id=fp.entity_id,
+                defaults={"entity_fingerprint": fp.entity_fingerprint, "reason": f"{fp.reason} ({reason})",
+                          "decided_by": fp.decided_by},
+            )  # fmt: skip
+            if created:
+                copied += 1
+                audit_record(
+                    actor=by,
+                    action="screening.false_positive_carried",
+                    target=fp,
+                    data={"from": from_ref, "to": to_ref, "entity_id": fp.entity_id},
+                )
+    return copied
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Monitoring
 # ---------------------------------------------------------------------------------------------------------------

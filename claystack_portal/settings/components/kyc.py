@@ -94,6 +94,9 @@ KYC_SLA_DAYS: dict[str, int] = {
 KYC_QUEUE_PAGE_SIZE: int = env.int("KYC_QUEUE_PAGE_SIZE", default=50)
 # Days before an approval ends that the applicant is invited to re-verify.
 KYC_EXPIRY_WARNING_DAYS: int = env.int("KYC_EXPIRY_WARNING_DAYS", default=30)
+# A renewal copies the renewed case's documents except expired identity documents and proofs of address older
+# than this (the applicant uploads fresh ones).
+KYC_RENEWAL_PROOF_OF_ADDRESS_MAX_DAYS: int = env.int("KYC_RENEWAL_PROOF_OF_ADDRESS_MAX_DAYS", default=90)
 
 # Where the portal is reached from outside: e-mails carry absolute links built on it.
 SITE_URL: str = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
