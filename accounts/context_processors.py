@@ -13,7 +13,7 @@ from accounts.roles import Capability, StaffRole
 # (label, url name, capability). Each app adds its own entries in <app>/nav.py.
 STAFF_NAV: list[tuple[str, str, str]] = [("Staff home", "staff_home", Capability.STAFF_AREA)]
 APPLICANT_NAV: list[tuple[str, str]] = [("My account", "home")]
-_NAV_APPS = ("kyc", "screening", "whitelist", "operators", "integrations", "privacy")
+_NAV_APPS = ("kyc", "screening", "whitelist", "operators", "integrations", "privacy", "assurance")
 _TRAILING_STAFF_NAV: list[tuple[str, str, str]] = [("Audit trail", "staff_audit", Capability.AUDIT_VIEW)]
 
 

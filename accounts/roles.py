@@ -30,6 +30,8 @@ class Capability:
     OPERATOR_REVIEW = "operator.review"
     AUDIT_VIEW = "audit.view"
     REPORT_VIEW = "report.view"
+    # The integrity check's results (compliance_verify): the officers who answer for the promise, and the board.
+    ASSURANCE_VIEW = "assurance.view"
 
 
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
@@ -46,13 +48,20 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Capability.SCREENING_MANAGE,
             Capability.AUDIT_VIEW,
             Capability.REPORT_VIEW,
+            Capability.ASSURANCE_VIEW,
         }
     ),
     StaffRole.WHITELIST_ADMIN: frozenset(
         {Capability.STAFF_AREA, Capability.WHITELIST_VIEW, Capability.WHITELIST_MANAGE}
     ),
     StaffRole.BOARD_MEMBER: frozenset(
-        {Capability.STAFF_AREA, Capability.WHITELIST_VIEW, Capability.WHITELIST_BOARD_APPROVE, Capability.REPORT_VIEW}
+        {
+            Capability.STAFF_AREA,
+            Capability.WHITELIST_VIEW,
+            Capability.WHITELIST_BOARD_APPROVE,
+            Capability.REPORT_VIEW,
+            Capability.ASSURANCE_VIEW,
+        }
     ),
     StaffRole.AUDITOR: frozenset(
         {
@@ -61,6 +70,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Capability.WHITELIST_VIEW,
             Capability.AUDIT_VIEW,
             Capability.REPORT_VIEW,
+            Capability.ASSURANCE_VIEW,
         }
     ),
 }

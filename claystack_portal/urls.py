@@ -25,6 +25,7 @@ urlpatterns = [
     path("", include("kyc.reporting_urls")),
     path("", include("integrations.urls")),
     path("", include("privacy.urls")),
+    path("", include("assurance.urls")),
 ]
 
 handler400 = "core.views.error_400"

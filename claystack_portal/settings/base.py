@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "operators",
     "integrations",
     "privacy",
+    "assurance",
 ]
 
 MIDDLEWARE = [
@@ -332,6 +333,7 @@ PORTAL_NAME = "ClayStack Compliance Portal"
 
 # Per-app settings ----------------------------------------------------------------------------------------
 # Each app keeps its own settings in settings/components/<app>.py, so apps grow without editing this file.
+from .components.assurance import BEAT_SCHEDULE as _ASSURANCE_BEAT  # noqa: E402
 from .components.integrations import *  # noqa: E402, F403
 from .components.integrations import BEAT_SCHEDULE as _INTEGRATIONS_BEAT  # noqa: E402
 from .components.kyc import *  # noqa: E402, F403
@@ -345,6 +347,14 @@ from .components.screening import BEAT_SCHEDULE as _SCREENING_BEAT  # noqa: E402
 from .components.whitelist import *  # noqa: E402, F403
 from .components.whitelist import BEAT_SCHEDULE as _WHITELIST_BEAT  # noqa: E402
 
-for _app_beat in (_KYC_BEAT, _SCREENING_BEAT, _WHITELIST_BEAT, _OPERATORS_BEAT, _INTEGRATIONS_BEAT, _PRIVACY_BEAT):
+for _app_beat in (
+    _KYC_BEAT,
+    _SCREENING_BEAT,
+    _WHITELIST_BEAT,
+    _OPERATORS_BEAT,
+    _INTEGRATIONS_BEAT,
+    _PRIVACY_BEAT,
+    _ASSURANCE_BEAT,
+):
     CELERY_BEAT_SCHEDULE.update(_app_beat)
 del BEAT_SCHEDULE  # noqa: F821 - star-imported; merged above

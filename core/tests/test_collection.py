@@ -18,10 +18,10 @@ def _pytest_config() -> dict[str, object]:
 def _collected(path: Path, config: dict[str, object]) -> bool:
     relative = path.relative_to(ROOT)
     testpaths = config.get("testpaths")
-    if testpaths and not any(relative.parts[: len(Path(t).parts)] == Path(t).parts for t in testpaths):  # type: ignore[union-attr]
+    if testpaths and not any(relative.parts[: len(Path(t).parts)] == Path(t).parts for t in testpaths):
         return False
     excluded = config.get("norecursedirs", [])
-    return not any(fnmatch.fnmatch(part, pattern) for part in relative.parts[:-1] for pattern in excluded)  # type: ignore[union-attr]
+    return not any(fnmatch.fnmatch(part, pattern) for part in relative.parts[:-1] for pattern in excluded)
 
 
 def test_every_installed_local_app_has_its_tests_collected_by_the_default_run() -> None:

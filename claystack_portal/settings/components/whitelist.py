@@ -56,4 +56,6 @@ WHITELIST_DEFAULT_VALIDITY_DAYS: int = env.int("WHITELIST_DEFAULT_VALIDITY_DAYS"
 BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "whitelist.sync": {"task": "whitelist.sync", "schedule": timedelta(seconds=15)},
     "whitelist.reconcile": {"task": "whitelist.reconcile", "schedule": timedelta(hours=1)},
+    # Re-derive every target from the approved cases: heals a target that a missed decision hook left wrong.
+    "whitelist.targets_refresh": {"task": "whitelist.targets_refresh", "schedule": timedelta(hours=24)},
 }
