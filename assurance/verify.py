@@ -274,14 +274,15 @@ def compliance_verify(*, chain: Chain | None = None) -> Report:
         lists, block, source = _target_lists(now), None, "derived target (no chain configured)"
     report = Report(source=source, block_number=block)
     for key, listed in lists.items():
-        # A change still on its way to the chain is pending, not a violation (reconciliation says the same).
-        _, inflight = expected_state(key)
+        # On chain, a change still on its way is pending, not a violation (reconciliation says the same); the
+        # target itself has no such lag.
+        inflight = expected_state(key)[1] if chain is not None else set()
         listed = {a: v for a, v in listed.items() if a not in inflight}
         report.in_flight[key] = len(inflight)
         report.checked[key] = len(listed)
         (_stakers if key == ListKey.STAKERS else _operators)(report, listed, now)
     for key in ListKey.values:
-        _targets(report, key, now, exclude=expected_state(key)[1])
+        _targets(report, key, now, exclude=expected_state(key)[1] if chain is not None else set())
     _removals(report)
     return report
 
