@@ -136,6 +136,13 @@ PAGES: dict[str, dict[str, Row]] = {
         "POST": staff(A.CASE_REVIEW, ok=ALLOWED, others=NOT_FOUND),
     },
     "kyc:notifications": {"GET": staff(A.STAFF_AREA, others=NOT_FOUND)},
+    # The integrity check: approvers, auditors and the board read it and may queue a run.
+    "assurance:overview": {"GET": staff(A.ASSURANCE_VIEW, others=NOT_FOUND)},
+    "assurance:verification": {"GET": staff(A.ASSURANCE_VIEW, others=NOT_FOUND)},
+    "assurance:run": {
+        "GET": post_only(anon=NOT_ALLOWED),
+        "POST": staff(A.ASSURANCE_VIEW, ok=ALLOWED, others=NOT_FOUND),
+    },
     "kyc:notifications_read": {
         "GET": post_only(anon=NOT_ALLOWED),
         "POST": staff(A.STAFF_AREA, ok=ALLOWED, others=NOT_FOUND),

@@ -85,6 +85,7 @@ def param_value(world: World, route: str, param: str) -> str:
         ("pk", "/safe.json", x["safe_batch"].pk),
         ("pk", "staff/whitelist/batches/", x["batch"].pk),
         ("pk", "staff/whitelist/drift/", x["reconciliation"].pk),
+        ("pk", "staff/integrity/", x["verification"].pk),
         ("address", "staff/whitelist/address/", world.case_wallet.address),
         ("address", "api/v1/whitelist/", world.case_wallet.address),
         ("action", "staff/cases/", "claim"),

@@ -123,7 +123,14 @@ def build_world() -> World:
     _operators(world)
     _whitelist(world)
     _integrations(world)
+    _assurance(world)
     return world
+
+
+def _assurance(world: World) -> None:
+    from assurance.models import VerificationRun
+
+    world.extra["verification"] = VerificationRun.objects.create(source="derived target", summary={"violations": 0})
 
 
 def _integrations(world: World) -> None:
