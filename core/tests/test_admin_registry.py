@@ -144,7 +144,7 @@ def test_making_a_reviewer_an_owner_of_a_customers_organisation_in_the_admin_is_
 
 
 def _user_form(user: User, **changes: Any) -> dict[str, Any]:
-    data = {
+    data: dict[str, Any] = {
         "email": user.email,
         "full_name": user.full_name,
         "is_active": "on" if user.is_active else "",

@@ -183,7 +183,8 @@ class TestRowsFromBeforeKeyedHashing:
 
     def test_the_migration_seals_them_so_they_verify_and_keyed_rows_follow_them(self) -> None:
         self._legacy_chain(3)
-        assert audit_verify().problem.kind == "unverifiable"  # type: ignore[union-attr]
+        unsealed = audit_verify().problem
+        assert unsealed is not None and unsealed.kind == "unverifiable"
         migration = importlib.import_module("core.migrations.0004_audit_keyed_hash_seals_anchors")
         with connection.schema_editor(atomic=False) as editor:
             migration.seal_unkeyed_rows(global_apps, editor)
