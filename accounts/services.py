@@ -111,3 +111,43 @@ def organisation_member_add(
         actor=by, action="organisation.member_added", target=organisation, after={"user": user.email, "role": role}
     )
     return membership
+
+
+# What a superuser may change on a user in the admin site; anything else there is read-only.
+USER_ADMIN_FIELDS = ("email", "full_name", "is_active", "is_staff", "is_superuser")
+# Personal data stays out of the append-only trail: recorded as changed, never by value.
+_PERSONAL_FIELDS = {"email", "full_name"}
+
+
+@transaction.atomic
+def user_admin_update(*, user: User, changes: dict[str, object], by: User) -> User:
+    """Apply a superuser's edit of a user from the admin site and audit it.
+
+    `changes` maps fields of USER_ADMIN_FIELDS to their new values; unchanged values are ignored and nothing
+    is recorded when nothing changed. Deactivation and reactivation are named as such (`user.deactivated`,
+    `user.reactivated`), a change of admin access as `user.admin_access_changed`, anything else as
+    `user.updated`; before and after hold the flags, and "(changed)" for the e-mail and name."""
+    unknown = sorted(set(changes) - set(USER_ADMIN_FIELDS))
+    if unknown:
+        raise ApplicationError(f"{', '.join(unknown)} cannot be changed here.", code="field_not_editable")
+    user = User.objects.select_for_update().get(pk=user.pk)
+    before: dict[str, object] = {}
+    after: dict[str, object] = {}
+    for field, value in changes.items():
+        if getattr(user, field) == value:
+            continue
+        if field not in _PERSONAL_FIELDS:
+            before[field] = getattr(user, field)
+        after[field] = "(changed)" if field in _PERSONAL_FIELDS else value
+        setattr(user, field, value)
+    if not after:
+        return user
+    user.save(update_fields=list(after))
+    if "is_active" in after:
+        action = "user.reactivated" if user.is_active else "user.deactivated"
+    elif {"is_staff", "is_superuser"} & after.keys():
+        action = "user.admin_access_changed"
+    else:
+        action = "user.updated"
+    audit_record(actor=by, action=action, target=user, before=before, after=after, data={"via": "admin"})
+    return user

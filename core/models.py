@@ -27,9 +27,12 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
 class AuditEvent(models.Model):
     """One entry of the append-only, hash-chained audit trail.
 
-    Written only by `core.audit.audit_record`. `hash` is SHA-256 over the previous row's hash and this
-    row's canonical content, so editing, deleting or reordering rows breaks the chain, which
-    `manage.py audit_verify` detects. On PostgreSQL and SQLite a trigger rejects UPDATE and DELETE.
+    Written only by `core.audit.audit_record`. `hash` is HMAC-SHA-256, under the key named by `key_id` (one
+    of AUDIT_HMAC_KEYS, held outside the database), over the previous row's hash and this row's canonical
+    content, so editing, deleting or reordering rows breaks the chain, and whoever can write to the database
+    but does not hold the key cannot forge it again. Rows written before keyed hashing have an empty
+    `key_id` and a plain SHA-256 hash; an `AuditSeal` under a configured key vouches for them. On PostgreSQL
+    and SQLite a trigger rejects UPDATE and DELETE; `manage.py audit_verify` detects whatever gets past it.
     """
 
     seq = models.PositiveBigIntegerField(unique=True, editable=False)
@@ -51,6 +54,8 @@ class AuditEvent(models.Model):
     user_agent = models.CharField(max_length=400, blank=True, editable=False)
     prev_hash = models.CharField(max_length=64, editable=False)
     hash = models.CharField(max_length=64, unique=True, editable=False)
+    # Which AUDIT_HMAC_KEYS entry keyed `hash` (core.audit.key_id); empty for the unkeyed rows of before.
+    key_id = models.CharField(max_length=16, blank=True, default="", editable=False)
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -93,3 +98,55 @@ class AuditChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"audit head #{self.seq}"
+
+
+class AuditSeal(models.Model):
+    """A keyed MAC that vouches for one audit row whose own hash a configured key cannot check.
+
+    Audit rows are immutable, so rotating AUDIT_HMAC_KEYS cannot rehash them: `manage.py audit_rekey`
+    verifies each row hashed under an older key (or under no key, from before keyed hashing) and seals it
+    with the newest key, after which the older key can be dropped. A seal is rewritten by the next rotation;
+    forging or moving one needs the key, and a deleted seal leaves its row unverifiable, which
+    `audit_verify` reports.
+    """
+
+    event = models.OneToOneField(AuditEvent, primary_key=True, on_delete=models.PROTECT, related_name="seal")
+    key_id = models.CharField(max_length=16)
+    mac = models.CharField(max_length=64)
+    sealed_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"seal of audit row {self.event_id} under key {self.key_id}"
+
+
+class AuditAnchor(BaseModel):
+    """The chain's signed head sent on chain as the input of a transaction to AUDIT_ANCHOR_ADDRESS.
+
+    Stored, signed, before it is broadcast (nothing reaches the chain that the database does not record
+    first), so a crash between the two re-sends the same bytes. `audit_verify --check-anchors` reads each
+    transaction back from the chain and checks the trail against the head it carries.
+    """
+
+    class Status(models.TextChoices):
+        SIGNED = "signed", "Signed"
+        BROADCAST = "broadcast", "Broadcast"
+        MINED = "mined", "Mined"
+        FAILED = "failed", "Failed"
+
+    head_seq = models.PositiveBigIntegerField()
+    head_hash = models.CharField(max_length=64)
+    payload = models.TextField(help_text="The signed head, as sent in the transaction's input.")
+    chain_id = models.PositiveBigIntegerField()
+    sender = models.CharField(max_length=42)
+    to_address = models.CharField(max_length=42)
+    nonce = models.PositiveBigIntegerField()
+    tx_hash = models.CharField(max_length=66, unique=True)
+    raw = models.TextField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.SIGNED)
+    block_number = models.PositiveBigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"audit head #{self.head_seq} anchored in {self.tx_hash}"

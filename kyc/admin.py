@@ -3,16 +3,15 @@ every change must go through the audited services."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
+from core.admin import ReadOnlyModelAdmin
 from kyc.models import Application
 
 
 @admin.register(Application)
-class ApplicationAdmin(admin.ModelAdmin[Application]):
+class ApplicationAdmin(ReadOnlyModelAdmin):
+    readonly_rule = "Cases are worked in the staff area, where every decision goes through the audited review services."
     list_display = ["reference", "subject_type", "operator_category", "organisation", "status", "created_at"]
     list_filter = ["status", "subject_type"]
     search_fields = ["reference", "public_id", "organisation__name"]
@@ -25,12 +24,3 @@ class ApplicationAdmin(admin.ModelAdmin[Application]):
         "applicant",
         "status",
     ]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -3,25 +3,15 @@ services, never here."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
+from core.admin import ReadOnlyModelAdmin
 from privacy.models import RetentionRecord
 
 
 @admin.register(RetentionRecord)
-class RetentionRecordAdmin(admin.ModelAdmin[RetentionRecord]):
+class RetentionRecordAdmin(ReadOnlyModelAdmin):
+    readonly_rule = "Legal holds are placed and lifted on the staff privacy page, audited."
     list_display = ["reference", "legal_hold", "outcome", "anonymised_at", "retention_due_at"]
     list_filter = ["legal_hold", "outcome"]
     search_fields = ["reference", "application_public_id"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

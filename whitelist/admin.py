@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
+from core.admin import ReadOnlyModelAdmin
 from whitelist.models import Batch, Change, Deployment, Reconciliation, Transaction
 
 
-class ReadOnlyAdmin(admin.ModelAdmin[Any]):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+class ReadOnlyAdmin(ReadOnlyModelAdmin):
+    readonly_rule = (
+        "Whitelist changes, batches and transactions are written by the whitelist services and the sync, "
+        "which audit them; deployments by manage.py whitelist_deploy."
+    )
 
 
 @admin.register(Deployment)

@@ -394,6 +394,23 @@ class Chain:
             return False
         return tx is not None
 
+    def transaction_input(self, tx_hash: str) -> tuple[str | None, bytes, int | None] | None:
+        """(to, input, block number or None while pending) of a transaction, or None if the node has not
+        seen it. The audit trail's anchors are read back this way."""
+        try:
+            tx = self._call(self.w3.eth.get_transaction, tx_hash)
+        except TransactionNotFound:
+            return None
+        except ChainError as exc:
+            if isinstance(exc, ChainUnavailable) or "not found" not in str(exc).lower():
+                raise
+            return None
+        if tx is None:
+            return None
+        to = tx.get("to")
+        block = tx.get("blockNumber")
+        return (str(to) if to else None, bytes(tx["input"]), int(block) if block is not None else None)
+
     def replay_reason(self, *, sender: str, to: str, data: str, block: int) -> str:
         """Why a mined transaction reverted: the same call replayed on the state it ran against."""
         try:

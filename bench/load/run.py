@@ -73,6 +73,7 @@ def _environment(args: argparse.Namespace, database_url: str, static_root: Path)
         "SECRET_KEY": secrets.token_urlsafe(60),
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "AUDIT_HMAC_KEYS": secrets.token_urlsafe(48),
         "STATIC_ROOT": str(static_root),
         "HOST": "127.0.0.1",
         "PORT": str(args.port),

@@ -138,6 +138,9 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "core.heartbeat": {"task": "core.heartbeat", "schedule": timedelta(seconds=60)},
+    # The audit chain's signed head, to the log and AUDIT_HEAD_SINK; and once a day on chain (when configured).
+    "core.audit_publish_head": {"task": "core.audit_publish_head", "schedule": timedelta(hours=1)},
+    "core.audit_anchor_head": {"task": "core.audit_anchor_head", "schedule": timedelta(days=1)},
 }
 
 # Authentication ------------------------------------------------------------------------------------------
@@ -185,6 +188,19 @@ MFA_RECOVERY_CODE_COUNT = 10
 # Personal data and secrets encrypted at rest (MFA secrets now, identity data later). Comma-separated
 # Fernet keys, newest first: the first encrypts, all of them decrypt, so keys can be rotated.
 FIELD_ENCRYPTION_KEYS: list[str] = env.list("FIELD_ENCRYPTION_KEYS", default=[])
+
+# The audit trail (core.audit, core.audit_head). AUDIT_HMAC_KEYS: comma-separated random secrets (32+ characters),
+# newest first: the newest keys new rows, all of them verify; rotate by prepending a key, running
+# `manage.py audit_rekey`, then dropping the old one. Empty outside production: a key derived from SECRET_KEY.
+AUDIT_HMAC_KEYS: list[str] = env.list("AUDIT_HMAC_KEYS", default=[])
+# Where the hourly signed head goes besides the log: a file path (one JSON line appended per head) or an https://
+# URL (POSTed as JSON; http:// only to a loopback address). Empty: the log only.
+AUDIT_HEAD_SINK: str = env.str("AUDIT_HEAD_SINK", default="")
+# With the whitelist's chain configured (ETH_RPC_URL, signer), the daily head goes on chain as the input of a
+# zero-value transaction to this address. Empty: no anchoring.
+AUDIT_ANCHOR_ADDRESS: str = env.str("AUDIT_ANCHOR_ADDRESS", default="")
+# What sends and reads anchors: core names no app, the whitelist app holds the only chain client.
+AUDIT_ANCHOR_BACKEND: str = "whitelist.anchor.ChainAnchor"
 
 # Internationalisation ------------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"

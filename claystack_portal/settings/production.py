@@ -26,6 +26,14 @@ FIELD_ENCRYPTION_KEYS = [
         "'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'",
     ).split(",")
 ]
+AUDIT_HMAC_KEYS = [
+    k.strip()
+    for k in require(
+        "AUDIT_HMAC_KEYS",
+        hint="Comma-separated random secrets of 32+ characters, newest first, kept outside the database: "
+        "python -c 'import secrets; print(secrets.token_urlsafe(48))'",
+    ).split(",")
+]
 if CELERY_BROKER_URL.startswith("filesystem://"):
     raise ImproperlyConfigured("CELERY_BROKER_URL must point at Redis in production, not the filesystem broker.")
 

@@ -20,6 +20,10 @@ FIELD_ENCRYPTION_KEYS = env.list(
     "FIELD_ENCRYPTION_KEYS",
     default=["dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktdGVzdDE=", "b2xkZXItdGVzdC1rZXktb2xkZXItdGVzdC1rZXkxMjM="],
 )
+AUDIT_HMAC_KEYS = env.list(
+    "AUDIT_HMAC_KEYS",
+    default=["test-audit-key-0123456789-abcdefghijklmnopqrstuvwxyz", "older-test-audit-key-9876543210-zyxwvutsrqp"],
+)
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed: tests create many users
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "test-media")))

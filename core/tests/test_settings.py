@@ -23,6 +23,7 @@ PRODUCTION_ENV = {
     "DATABASE_URL": "postgres://portal:secret@db.internal:5432/portal",
     "REDIS_URL": "redis://cache.internal:6379/0",
     "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+    "AUDIT_HMAC_KEYS": "production-audit-key-for-the-test-only-0123456789abcdef",
 }
 
 
@@ -38,7 +39,7 @@ def _run_production(*args: str, drop: str | None = None) -> subprocess.Completed
 
 
 @pytest.mark.parametrize(
-    "variable", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "FIELD_ENCRYPTION_KEYS"]
+    "variable", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "FIELD_ENCRYPTION_KEYS", "AUDIT_HMAC_KEYS"]
 )
 def test_production_refuses_to_start_without_a_required_variable(variable: str) -> None:
     result = _run_production("check", drop=variable)
