@@ -96,7 +96,10 @@ def test_a_renewal_from_the_approved_case_supersedes_it_without_a_gap(
     assert not Change.objects.filter(action="remove").exists()
     _sync(tester)
     assert _on_chain(tester, wallet_key.address) == int(renewal.valid_until.timestamp())
-    assert Target.objects.get(address=wallet_key.address).reference == f"kyc.application:{renewal.public_id}"
+    assert (
+        Target.objects.get(list_key="stakers", address=wallet_key.address).reference
+        == f"kyc.application:{renewal.public_id}"
+    )
     assert compliance_verify(chain=tester.chain).violations == []
 
 
