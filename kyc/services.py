@@ -17,10 +17,10 @@ from django.db import transaction
 from django.db.models import Sum
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
-from eth_utils import is_checksum_address, is_hex_address, to_checksum_address
 
 from accounts.models import Membership, Organisation, User
 from core.audit import audit_record
+from core.ethaddress import AddressError, parse_address
 from core.exceptions import ApplicationError
 from kyc import eip1271, siwe
 from kyc.editing import ensure_editable
@@ -467,20 +467,11 @@ def document_remove(*, document: Document, by: User) -> None:
 
 
 def normalise_address(value: str) -> str:
-    """EIP-55 form of an address; refuses a mixed-case address whose checksum is wrong (a typo)."""
-    raw = value.strip()
-    if not is_hex_address(raw):
-        raise _field_error(
-            "address", "An Ethereum address is 0x followed by 40 hexadecimal characters.", "address_format"
-        )
-    body = raw[2:]
-    if body != body.lower() and body != body.upper() and not is_checksum_address(raw):
-        raise _field_error(
-            "address",
-            "The address's capitalisation does not match its EIP-55 checksum: it was probably mistyped.",
-            "address_checksum",
-        )
-    return str(to_checksum_address(raw))
+    """ERC-55 form of an address (`core.ethaddress.parse_address`), as a field error on the address."""
+    try:
+        return parse_address(value)
+    except AddressError as exc:
+        raise _field_error("address", str(exc), exc.code) from exc
 
 
 @transaction.atomic

@@ -16,11 +16,12 @@ from django.utils import timezone
 
 from accounts.models import Organisation, User
 from core.audit import audit_record
+from core.ethaddress import parse_address
 from core.exceptions import ApplicationError
 from operators import checklist, states
 from operators.address_screening import AddressScreening, address_screen
 from operators.deposit_data import EntryProblem, parse_deposit_file
-from operators.ethvalues import parse_address, parse_bls_pubkey, parse_hex, withdrawal_credentials_address
+from operators.ethvalues import parse_bls_pubkey, parse_hex, withdrawal_credentials_address
 from operators.models import (
     NODE_FIELDS,
     PROFILE_FIELDS,
