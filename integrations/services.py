@@ -19,10 +19,10 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
-from requests.adapters import HTTPAdapter
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from requests.adapters import HTTPAdapter
 
 from accounts.models import Organisation
 from core.audit import audit_record

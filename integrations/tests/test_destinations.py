@@ -143,7 +143,10 @@ def test_a_name_that_resolves_to_a_6to4_address_is_refused(alice: Any, monkeypat
     settings.INTEGRATIONS_WEBHOOK_ALLOW_LOCAL_HTTP = False
     settings.DEBUG = False
     services.endpoint_create(
-        organisation=alice.organisations.get(), by=alice, url="https://hooks.example.com/x", events=["application.submitted"]
+        organisation=alice.organisations.get(),
+        by=alice,
+        url="https://hooks.example.com/x",
+        events=["application.submitted"],
     )
     _resolver(monkeypatch, {"hooks.example.com": [["2002:a00:1::1"]]})
     assert services.delivery_attempt(_submit_case(alice).pk).error.startswith("Refused: hooks.example.com")
