@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import secrets
 from collections.abc import Mapping
 from decimal import Decimal
@@ -39,6 +40,8 @@ from kyc.models import (
 from kyc.signals import application_submitted
 from kyc.states import can_transition
 from kyc.validation import max_document_bytes, sniff_document
+
+log = logging.getLogger(__name__)
 
 PERSON_FIELDS = (
     "legal_name",
@@ -530,7 +533,9 @@ def wallet_remove(*, wallet: WalletAddress, by: User) -> None:
 def wallet_challenge_issue(
     *, wallet: WalletAddress, by: User, domain: str, uri: str, chain_id: int | None = None
 ) -> WalletChallenge:
-    """A fresh single-use EIP-4361 message for `wallet`, valid KYC_WALLET_CHALLENGE_TTL_SECONDS."""
+    """A fresh single-use EIP-4361 message for `wallet`. It lives KYC_WALLET_CHALLENGE_TTL_SECONDS for an
+    ordinary account and KYC_CONTRACT_WALLET_CHALLENGE_TTL_SECONDS for an address with code (a Safe whose
+    owners must each sign, or execute SignMessageLib, before it can answer)."""
     application = _lock(wallet.application)
     ensure_editable(application, "wallets")
     accepted = list(settings.KYC_WALLET_CHAIN_IDS)
@@ -542,7 +547,8 @@ def wallet_challenge_issue(
             "wrong_chain",
         )
     now = timezone.now()
-    expires = now + dt.timedelta(seconds=settings.KYC_WALLET_CHALLENGE_TTL_SECONDS)
+    kind = _wallet_kind(wallet.address)
+    expires = now + dt.timedelta(seconds=_challenge_ttl_seconds(kind))
     nonce = secrets.token_hex(16)
     message = siwe.build(
         domain=settings.KYC_SIWE_DOMAIN or domain,
@@ -560,9 +566,37 @@ def wallet_challenge_issue(
         actor=by,
         action="application.wallet_challenge_issued",
         target=application,
-        data={"wallet": str(wallet.public_id), "nonce": nonce, "chain_id": chain},
+        data={"wallet": str(wallet.public_id), "nonce": nonce, "chain_id": chain, "wallet_kind": kind},
     )
     return challenge
+
+
+def _challenge_ttl_seconds(kind: str) -> int:
+    if kind == "contract":
+        return int(settings.KYC_CONTRACT_WALLET_CHALLENGE_TTL_SECONDS)
+    return int(settings.KYC_WALLET_CHALLENGE_TTL_SECONDS)
+
+
+def _wallet_kind(address: str) -> str:
+    """ "contract" when the address has code on the configured chain, else "account". Without an RPC a
+    contract wallet cannot be verified anyway; an unreachable RPC gives the ordinary lifetime (logged)."""
+    rpc_url = settings.KYC_ETH_RPC_URL
+    if not rpc_url:
+        return "account"
+    try:
+        has_code = eip1271.has_code(rpc_url=rpc_url, address=address, timeout=settings.KYC_ETH_RPC_TIMEOUT_SECONDS)
+    except eip1271.ChainUnavailable as exc:
+        log.warning("wallet kind of %s unknown (%s): the ordinary challenge lifetime applies", address, exc)
+        return "account"
+    return "contract" if has_code else "account"
+
+
+def _lifetime_words(seconds: float) -> str:
+    minutes = round(seconds / 60)
+    if minutes < 120:
+        return f"{minutes} minutes"
+    hours = round(minutes / 60)
+    return f"{hours} hours" if hours < 48 else f"{round(hours / 24)} days"
 
 
 def _refuse(reason: str, code: str) -> ApplicationError:
@@ -608,7 +642,7 @@ def wallet_proof_verify(
     if challenge.expires_at <= now:
         raise _refuse(
             f"the message expired at {siwe.rfc3339(challenge.expires_at)}; request a new one and sign it within "
-            f"{settings.KYC_WALLET_CHALLENGE_TTL_SECONDS // 60} minutes",
+            f"{_lifetime_words((challenge.expires_at - challenge.issued_at).total_seconds())}",
             "expired",
         )
     _compare(signed, siwe.parse(challenge.message))
@@ -617,10 +651,17 @@ def wallet_proof_verify(
     except siwe.SignatureFormatError as exc:
         raise _refuse(str(exc), "malformed_signature") from exc
     method = WalletAddress.ProofMethod.PASTED_SIGNATURE if pasted else WalletAddress.ProofMethod.BROWSER_WALLET
-    signer = siwe.recover_signer(challenge.message, raw)
+    # An empty signature (0x) is a Safe saying its owners signed the message on chain: only EIP-1271 can tell.
+    signer = siwe.recover_signer(challenge.message, raw) if raw else None
     if signer is None or signer.lower() != wallet.address.lower():
         if _contract_wallet_accepts(wallet.address, challenge.message, raw):
             method = WalletAddress.ProofMethod.CONTRACT_WALLET
+        elif not raw:
+            raise _refuse(
+                "the signature is empty; only a contract wallet that signed the message on chain may send 0x"
+                + ("" if settings.KYC_ETH_RPC_URL else " (contract wallets cannot be checked: no RPC configured)"),
+                "malformed_signature",
+            )
         elif signer is None:
             raise _refuse(
                 "it is not a valid 65-byte signature by an ordinary account"
