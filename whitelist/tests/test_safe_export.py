@@ -5,6 +5,7 @@ method and the address list, and the Builder's encoding of them is the portal's 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.urls import reverse
 
@@ -16,7 +17,7 @@ from whitelist.tests.factories import request_add
 from whitelist.tests.txbuilder import builder_accepts_checksum, builder_encode
 
 # apps/tx-builder/src/lib/checksum.test.js in safe-global/safe-react-apps ("Add checksum to BatchFile").
-BUILDER_VECTOR = {
+BUILDER_VECTOR: dict[str, Any] = {
     "version": "1.0",
     "chainId": "4",
     "createdAt": 1646321521061,
