@@ -535,7 +535,8 @@ def wallet_challenge_issue(
 ) -> WalletChallenge:
     """A fresh single-use EIP-4361 message for `wallet`. It lives KYC_WALLET_CHALLENGE_TTL_SECONDS for an
     ordinary account and KYC_CONTRACT_WALLET_CHALLENGE_TTL_SECONDS for an address with code (a Safe whose
-    owners must each sign, or execute SignMessageLib, before it can answer)."""
+    owners must each sign, or execute SignMessageLib, before it can answer); for such an address the pending
+    message, if any, is returned instead of a new one."""
     application = _lock(wallet.application)
     ensure_editable(application, "wallets")
     accepted = list(settings.KYC_WALLET_CHAIN_IDS)
@@ -548,6 +549,12 @@ def wallet_challenge_issue(
         )
     now = timezone.now()
     kind = _wallet_kind(wallet.address)
+    if kind == "contract":
+        # A Safe's owners may be confirming the pending message right now (on chain or one signature after
+        # another): asking again, or reopening the page, must hand back that message, not replace it.
+        pending = wallet.challenges.filter(used_at__isnull=True, expires_at__gt=now, chain_id=chain).first()
+        if pending is not None and siwe.parse(pending.message).domain == (settings.KYC_SIWE_DOMAIN or domain):
+            return pending
     expires = now + dt.timedelta(seconds=_challenge_ttl_seconds(kind))
     nonce = secrets.token_hex(16)
     message = siwe.build(
@@ -658,7 +665,8 @@ def wallet_proof_verify(
             method = WalletAddress.ProofMethod.CONTRACT_WALLET
         elif not raw:
             raise _refuse(
-                "the signature is empty; only a contract wallet that signed the message on chain may send 0x"
+                "the signature is empty; 0x is accepted only from a contract wallet (a Safe) that has confirmed "
+                "this very message on chain, and this one has not (yet)"
                 + ("" if settings.KYC_ETH_RPC_URL else " (contract wallets cannot be checked: no RPC configured)"),
                 "malformed_signature",
             )

@@ -195,11 +195,12 @@ def test_an_empty_signature_from_a_safe_that_did_not_sign_is_refused_by_the_safe
     alice: Any, two_of_three_safe: Any, safe_kit: dict[str, Any]
 ) -> None:
     wallet, message = _application_with(alice, two_of_three_safe.address)
-    _, other_message = _application_with(alice, two_of_three_safe.address)
-    _sign_on_chain(two_of_three_safe, safe_kit, other_message)  # a different message (nonce) was signed
+    _, other_message = _application_with(alice, two_of_three_safe.address)  # another application's message
+    assert other_message != message
+    _sign_on_chain(two_of_three_safe, safe_kit, other_message)
     with pytest.raises(ApplicationError, match="signature is empty") as exc:
         services.wallet_proof_verify(wallet=wallet, by=alice, message=message, signature="0x")
-    assert exc.value.code == "malformed_signature"
+    assert exc.value.code == "malformed_signature" and "has not (yet)" in exc.value.message
     wallet.refresh_from_db()
     assert wallet.verified_at is None
 
@@ -209,7 +210,7 @@ def test_an_empty_signature_from_an_ordinary_account_is_refused(
 ) -> None:
     settings.KYC_ETH_RPC_URL = anvil
     wallet, message = _application_with(alice, wallet_key.address)
-    with pytest.raises(ApplicationError, match="only a contract wallet that signed the message on chain"):
+    with pytest.raises(ApplicationError, match="accepted only from a contract wallet"):
         services.wallet_proof_verify(wallet=wallet, by=alice, message=message, signature="0x")
 
 
@@ -225,3 +226,19 @@ def test_the_challenge_lives_longer_for_a_safe_than_for_an_ordinary_account(
         challenge = services.wallet_challenge_issue(wallet=wallet, by=alice, domain="portal.example", uri="https://p/")
         lifetimes[address] = (challenge.expires_at - challenge.issued_at).total_seconds()
     assert lifetimes == {two_of_three_safe.address: 2 * 24 * 3600, wallet_key.address: 10 * 60}
+
+
+def test_asking_again_for_a_safe_hands_back_the_pending_message_its_owners_may_be_signing(
+    alice: Any, two_of_three_safe: Any, safe_kit: dict[str, Any], wallet_key: Any, anvil: str
+) -> None:
+    wallet, message = _application_with(alice, two_of_three_safe.address)
+    again = services.wallet_challenge_issue(wallet=wallet, by=alice, domain="portal.example", uri="https://p/")
+    assert again.message == message
+    _sign_on_chain(two_of_three_safe, safe_kit, message)
+    services.wallet_proof_verify(wallet=wallet, by=alice, message=again.message, signature="0x")
+    # Once used, the next request gets a fresh message; an ordinary account always gets a fresh one.
+    fresh = services.wallet_challenge_issue(wallet=wallet, by=alice, domain="portal.example", uri="https://p/")
+    assert fresh.message != message
+    account, first = _application_with(alice, wallet_key.address)
+    second = services.wallet_challenge_issue(wallet=account, by=alice, domain="portal.example", uri="https://p/")
+    assert second.message != first
