@@ -16,12 +16,13 @@ import socket
 import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from requests.adapters import HTTPAdapter
 
 from accounts.models import Organisation
 from core.audit import audit_record
@@ -47,11 +48,33 @@ def _local_allowed() -> bool:
     return bool(settings.DEBUG or settings.INTEGRATIONS_WEBHOOK_ALLOW_LOCAL_HTTP)
 
 
-def _is_private(address: str) -> bool:
+# Globally routable by Python's registry, yet a way into someone else's network: IPv6 prefixes that carry an
+# IPv4 address inside (6to4, Teredo, NAT64, IPv4-compatible) and relay/protocol ranges.
+_TUNNELS = tuple(
+    ipaddress.ip_network(n)
+    for n in ("2002::/16", "2001::/32", "64:ff9b::/96", "64:ff9b:1::/48", "::/96", "192.0.0.0/24", "192.88.99.0/24")
+)
+
+
+def _is_public(address: str) -> bool:
+    """True only for a globally routable unicast address (`is_global`): not private, loopback, link-local,
+    carrier-grade NAT (100.64.0.0/10), reserved, multicast, nor an IPv6 wrapper around an IPv4 address."""
     ip = ipaddress.ip_address(address.split("%")[0])
-    return bool(
-        ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast or ip.is_unspecified
-    )
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return bool(ip.is_global and not ip.is_multicast and not any(ip in net for net in _TUNNELS))
+
+
+def _is_loopback(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%")[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return bool(ip.is_loopback)
+
+
+def _acceptable(address: str) -> bool:
+    # Development and tests may deliver to this machine (loopback), never to the rest of a private network.
+    return _is_public(address) or (_local_allowed() and _is_loopback(address))
 
 
 def endpoint_url_problems(url: str) -> list[str]:
@@ -88,10 +111,13 @@ def endpoint_url_problems(url: str) -> list[str]:
             problems.append("localhost is accepted only in development.")
         else:
             try:
-                if _is_private(host):
-                    problems.append(f"{host} is a private or reserved address; use a public HTTPS endpoint.")
+                if not _is_public(host):
+                    problems.append(
+                        f"{host} is not a public internet address (private, shared or reserved); "
+                        "use a public HTTPS endpoint."
+                    )
             except ValueError:
-                pass  # a host name, checked again when it is resolved at delivery time
+                pass  # a host name, resolved and checked at each delivery
     return problems
 
 
@@ -314,20 +340,51 @@ def _claim(delivery_id: int, now: dt.datetime) -> tuple[Delivery, Endpoint] | No
         return delivery, endpoint
 
 
-def _destination_problem(url: str) -> str:
-    """Resolve the host now (it may have changed since registration) and refuse private addresses."""
+def _resolve(host: str) -> list[str]:
+    """Every address the host name resolves to (an IP literal resolves to itself)."""
+    infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def destination_address(url: str) -> tuple[str, str]:
+    """(address to connect to, problem). The host is resolved ONCE, now (it may have changed since
+    registration); every address it resolves to must be public, and the request then goes to the first of
+    them, so a second lookup cannot switch it to an internal one (DNS rebinding). The problem is worded
+    for the owner and names no address: the owner must not learn what a name resolves to inside our network."""
     host = urlsplit(url).hostname or ""
-    if host in _LOCAL_HOSTS and _local_allowed():
-        return ""
     try:
-        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-    except OSError as exc:
-        return f"The host name {host} does not resolve: {exc}."
-    for info in infos:
-        address = str(info[4][0])
-        if _is_private(address) and not _local_allowed():
-            return f"Refused: {host} resolves to the private or reserved address {address}."
-    return ""
+        addresses = _resolve(host)
+    except (OSError, UnicodeError) as exc:
+        log.info("webhook host %s does not resolve: %s", host, exc)
+        return "", f"The host name {host} does not resolve."
+    if not addresses or not all(_acceptable(a) for a in addresses):
+        log.warning("webhook host %s refused: resolves to %s", host, addresses)
+        return "", f"Refused: {host} does not resolve to public internet addresses only."
+    return addresses[0], ""
+
+
+class _PinnedAddressAdapter(HTTPAdapter):
+    """Sends to the URL rewritten to the checked address, while TLS still sends the name (SNI) and checks the
+    certificate against it; the Host header is set by the caller."""
+
+    def __init__(self, server_hostname: str) -> None:
+        self._server_hostname = server_hostname
+        super().__init__(max_retries=0)
+
+    def init_poolmanager(self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any) -> None:
+        # urllib3 drops these TLS-only keywords for plain http pools.
+        pool_kwargs.update(server_hostname=self._server_hostname, assert_hostname=self._server_hostname)
+        super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
+
+
+def pinned_request(url: str, address: str) -> tuple[str, str, HTTPAdapter]:
+    """(URL with the host replaced by `address`, Host header, adapter): what `_post` sends, to `address` only."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    literal = f"[{address}]" if ":" in address else address
+    netloc = literal if parts.port is None else f"{literal}:{parts.port}"
+    host_header = host if parts.port is None else f"{host}:{parts.port}"
+    return urlunsplit(parts._replace(netloc=netloc)), host_header, _PinnedAddressAdapter(host)
 
 
 def _post(endpoint: Endpoint, delivery: Delivery, now: dt.datetime) -> tuple[int | None, str]:
@@ -339,17 +396,20 @@ def _post(endpoint: Endpoint, delivery: Delivery, now: dt.datetime) -> tuple[int
         "ClayStack-Event-Id": str(delivery.public_id),
         "ClayStack-Event-Type": delivery.event_type,
     }
-    problem = _destination_problem(endpoint.url)
+    address, problem = destination_address(endpoint.url)
     if problem:
         return None, problem
+    url, headers["Host"], adapter = pinned_request(endpoint.url, address)
     connect, read = settings.INTEGRATIONS_WEBHOOK_TIMEOUT_SECONDS
     session = requests.Session()
     # No proxies or .netrc from the environment: the request goes where the owner said and nowhere else.
     session.trust_env = False
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
     try:
         # stream=True: the status line is all we need; a huge answer is never read.
         with session.post(
-            endpoint.url, data=body, headers=headers, timeout=(connect, read), allow_redirects=False, stream=True
+            url, data=body, headers=headers, timeout=(connect, read), allow_redirects=False, stream=True
         ) as response:
             code = response.status_code
             if 300 <= code < 400:
@@ -358,12 +418,13 @@ def _post(endpoint: Endpoint, delivery: Delivery, now: dt.datetime) -> tuple[int
             if not 200 <= code < 300:
                 return code, f"The endpoint answered HTTP {code}."
             return code, ""
-    except requests.Timeout:
-        return None, f"Timed out (connect {connect} s, read {read} s)."
-    except requests.ConnectionError as exc:
-        return None, f"Could not connect: {str(exc)[:300]}"
+    except requests.ReadTimeout:
+        return None, f"The endpoint accepted the connection but did not answer within {read} s."
     except requests.RequestException as exc:
-        return None, f"Request failed: {str(exc)[:300]}"
+        # The owner sees one generic sentence: the raw error (refused, reset, TLS, DNS) would let them probe
+        # hosts and ports through us. The detail stays in our log.
+        log.info("webhook delivery %s to %s failed: %r", delivery.public_id, address, exc)
+        return None, "Could not connect to the endpoint (connection failed, timed out or TLS failed)."
     finally:
         session.close()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import secrets
 from collections.abc import Mapping
 from decimal import Decimal
@@ -17,10 +18,10 @@ from django.db import transaction
 from django.db.models import Sum
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
-from eth_utils import is_checksum_address, is_hex_address, to_checksum_address
 
 from accounts.models import Membership, Organisation, User
 from core.audit import audit_record
+from core.ethaddress import AddressError, parse_address
 from core.exceptions import ApplicationError
 from kyc import eip1271, siwe
 from kyc.editing import ensure_editable
@@ -40,6 +41,8 @@ from kyc.renewal import renewal_rulings_carry
 from kyc.signals import application_status_changed, application_submitted
 from kyc.states import can_transition
 from kyc.validation import max_document_bytes, sniff_document
+
+log = logging.getLogger(__name__)
 
 PERSON_FIELDS = (
     "legal_name",
@@ -468,20 +471,11 @@ def document_remove(*, document: Document, by: User) -> None:
 
 
 def normalise_address(value: str) -> str:
-    """EIP-55 form of an address; refuses a mixed-case address whose checksum is wrong (a typo)."""
-    raw = value.strip()
-    if not is_hex_address(raw):
-        raise _field_error(
-            "address", "An Ethereum address is 0x followed by 40 hexadecimal characters.", "address_format"
-        )
-    body = raw[2:]
-    if body != body.lower() and body != body.upper() and not is_checksum_address(raw):
-        raise _field_error(
-            "address",
-            "The address's capitalisation does not match its EIP-55 checksum: it was probably mistyped.",
-            "address_checksum",
-        )
-    return str(to_checksum_address(raw))
+    """ERC-55 form of an address (`core.ethaddress.parse_address`), as a field error on the address."""
+    try:
+        return parse_address(value)
+    except AddressError as exc:
+        raise _field_error("address", str(exc), exc.code) from exc
 
 
 @transaction.atomic
@@ -540,7 +534,10 @@ def wallet_remove(*, wallet: WalletAddress, by: User) -> None:
 def wallet_challenge_issue(
     *, wallet: WalletAddress, by: User, domain: str, uri: str, chain_id: int | None = None
 ) -> WalletChallenge:
-    """A fresh single-use EIP-4361 message for `wallet`, valid KYC_WALLET_CHALLENGE_TTL_SECONDS."""
+    """A fresh single-use EIP-4361 message for `wallet`. It lives KYC_WALLET_CHALLENGE_TTL_SECONDS for an
+    ordinary account and KYC_CONTRACT_WALLET_CHALLENGE_TTL_SECONDS for an address with code (a Safe whose
+    owners must each sign, or execute SignMessageLib, before it can answer); for such an address the pending
+    message, if any, is returned instead of a new one."""
     application = _lock(wallet.application)
     ensure_editable(application, "wallets")
     accepted = list(settings.KYC_WALLET_CHAIN_IDS)
@@ -552,7 +549,14 @@ def wallet_challenge_issue(
             "wrong_chain",
         )
     now = timezone.now()
-    expires = now + dt.timedelta(seconds=settings.KYC_WALLET_CHALLENGE_TTL_SECONDS)
+    kind = _wallet_kind(wallet.address)
+    if kind == "contract":
+        # A Safe's owners may be confirming the pending message right now (on chain or one signature after
+        # another): asking again, or reopening the page, must hand back that message, not replace it.
+        pending = wallet.challenges.filter(used_at__isnull=True, expires_at__gt=now, chain_id=chain).first()
+        if pending is not None and siwe.parse(pending.message).domain == (settings.KYC_SIWE_DOMAIN or domain):
+            return pending
+    expires = now + dt.timedelta(seconds=_challenge_ttl_seconds(kind))
     nonce = secrets.token_hex(16)
     message = siwe.build(
         domain=settings.KYC_SIWE_DOMAIN or domain,
@@ -570,9 +574,37 @@ def wallet_challenge_issue(
         actor=by,
         action="application.wallet_challenge_issued",
         target=application,
-        data={"wallet": str(wallet.public_id), "nonce": nonce, "chain_id": chain},
+        data={"wallet": str(wallet.public_id), "nonce": nonce, "chain_id": chain, "wallet_kind": kind},
     )
     return challenge
+
+
+def _challenge_ttl_seconds(kind: str) -> int:
+    if kind == "contract":
+        return int(settings.KYC_CONTRACT_WALLET_CHALLENGE_TTL_SECONDS)
+    return int(settings.KYC_WALLET_CHALLENGE_TTL_SECONDS)
+
+
+def _wallet_kind(address: str) -> str:
+    """ "contract" when the address has code on the configured chain, else "account". Without an RPC a
+    contract wallet cannot be verified anyway; an unreachable RPC gives the ordinary lifetime (logged)."""
+    rpc_url = settings.KYC_ETH_RPC_URL
+    if not rpc_url:
+        return "account"
+    try:
+        has_code = eip1271.has_code(rpc_url=rpc_url, address=address, timeout=settings.KYC_ETH_RPC_TIMEOUT_SECONDS)
+    except eip1271.ChainUnavailable as exc:
+        log.warning("wallet kind of %s unknown (%s): the ordinary challenge lifetime applies", address, exc)
+        return "account"
+    return "contract" if has_code else "account"
+
+
+def _lifetime_words(seconds: float) -> str:
+    minutes = round(seconds / 60)
+    if minutes < 120:
+        return f"{minutes} minutes"
+    hours = round(minutes / 60)
+    return f"{hours} hours" if hours < 48 else f"{round(hours / 24)} days"
 
 
 def _refuse(reason: str, code: str) -> ApplicationError:
@@ -618,7 +650,7 @@ def wallet_proof_verify(
     if challenge.expires_at <= now:
         raise _refuse(
             f"the message expired at {siwe.rfc3339(challenge.expires_at)}; request a new one and sign it within "
-            f"{settings.KYC_WALLET_CHALLENGE_TTL_SECONDS // 60} minutes",
+            f"{_lifetime_words((challenge.expires_at - challenge.issued_at).total_seconds())}",
             "expired",
         )
     _compare(signed, siwe.parse(challenge.message))
@@ -627,10 +659,18 @@ def wallet_proof_verify(
     except siwe.SignatureFormatError as exc:
         raise _refuse(str(exc), "malformed_signature") from exc
     method = WalletAddress.ProofMethod.PASTED_SIGNATURE if pasted else WalletAddress.ProofMethod.BROWSER_WALLET
-    signer = siwe.recover_signer(challenge.message, raw)
+    # An empty signature (0x) is a Safe saying its owners signed the message on chain: only EIP-1271 can tell.
+    signer = siwe.recover_signer(challenge.message, raw) if raw else None
     if signer is None or signer.lower() != wallet.address.lower():
         if _contract_wallet_accepts(wallet.address, challenge.message, raw):
             method = WalletAddress.ProofMethod.CONTRACT_WALLET
+        elif not raw:
+            raise _refuse(
+                "the signature is empty; 0x is accepted only from a contract wallet (a Safe) that has confirmed "
+                "this very message on chain, and this one has not (yet)"
+                + ("" if settings.KYC_ETH_RPC_URL else " (contract wallets cannot be checked: no RPC configured)"),
+                "malformed_signature",
+            )
         elif signer is None:
             raise _refuse(
                 "it is not a valid 65-byte signature by an ordinary account"

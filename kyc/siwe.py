@@ -14,10 +14,11 @@ from eth_account import Account
 from eth_account.messages import encode_defunct
 from eth_utils import keccak
 
+from core.ethaddress import AddressError, parse_address
+
 STATEMENT = "I confirm that I control this wallet and apply for access to ClayStack's permissioned staking pools."
 
 _HEADER = re.compile(r"^(?P<domain>[^\s]+) wants you to sign in with your Ethereum account:$")
-_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 
 
 @dataclass(frozen=True)
@@ -79,8 +80,10 @@ def parse(text: str) -> SiweMessage:
     if not header:
         raise SiweParseError("its first line is not '<domain> wants you to sign in with your Ethereum account:'")
     address = lines[1].strip()
-    if not _ADDRESS.match(address):
-        raise SiweParseError("its second line is not an Ethereum address")
+    try:
+        parse_address(address, what="its second line")
+    except AddressError as exc:
+        raise SiweParseError(str(exc).rstrip(".")) from None
     fields: dict[str, str] = {}
     statement = ""
     for line in lines[2:]:
@@ -121,16 +124,15 @@ class SignatureFormatError(ValueError):
 
 
 def signature_bytes(signature: str) -> bytes:
+    """The signature's bytes; empty for `0x` (or nothing), which is what a Safe{Wallet} hands back when its
+    owners signed the message on chain (SignMessageLib): only the contract can say whether that is valid."""
     sig = signature.strip()
     if sig.startswith(("0x", "0X")):
         sig = sig[2:]
     try:
-        raw = bytes.fromhex(sig)
+        return bytes.fromhex(sig)
     except ValueError as exc:
         raise SignatureFormatError("the signature is not hexadecimal (expected 0x followed by hex digits)") from exc
-    if not raw:
-        raise SignatureFormatError("the signature is empty")
-    return raw
 
 
 def recover_signer(message: str, signature: bytes) -> str | None:

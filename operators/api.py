@@ -21,9 +21,9 @@ from accounts.models import Organisation, User
 from accounts.permissions import HasCapability, user_is_staff_member
 from accounts.roles import Capability
 from core.api import JSONParser
+from core.ethaddress import parse_address
 from operators import checklist, selectors, services, states
 from operators.allocation import allocate
-from operators.ethvalues import parse_address
 from operators.forms import AllocationForm
 from operators.models import (
     Category,

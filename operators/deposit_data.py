@@ -8,7 +8,6 @@ line of the file where the entry starts, so one upload tells the operator everyt
 
 from __future__ import annotations
 
-import hashlib
 import json
 import random
 from dataclasses import dataclass, field
@@ -111,15 +110,19 @@ def parse_deposit_file(
     allowed_withdrawal_addresses: set[str],
     verify_signatures: bool,
     signature_limit: int | None = None,
+    sample_seed: bytes | None = None,
 ) -> DepositFile:
     """Check every entry; return the good entries and every problem. Accept the file only if `.ok`.
 
     `allowed_withdrawal_addresses` are the operator's declared withdrawal addresses (EIP-55); credentials must
     point at one of them (0x01 or 0x02 credentials). A pubkey repeated inside the file is a problem too.
     A BLS signature check costs about 0.3 s in pure Python: with `signature_limit` set and more entries than
-    that, a sample of `signature_limit` entries, chosen from the file's hash (so a re-upload checks the same
-    ones, and nobody can predict them without the file), is verified; `signatures_checked` says how many.
+    that, a sample of `signature_limit` entries is verified; `signatures_checked` says how many. The sample is
+    drawn from `sample_seed`, which the caller derives from a server-side secret and the file (the uploader
+    must not be able to compute it: seeded from the file alone, padding the file would pick the sample).
     """
+    if verify_signatures and signature_limit is not None and not sample_seed:
+        raise ValueError("a signature sample needs a sample_seed the uploader cannot compute")
     result = DepositFile()
     try:
         text = raw.decode("utf-8-sig")
@@ -139,7 +142,8 @@ def parse_deposit_file(
     lines = _LineTracker.element_lines(text)
     to_verify: set[int] | None = None  # None: every entry
     if verify_signatures and signature_limit is not None and len(data) > signature_limit:
-        rng = random.Random(hashlib.sha256(raw).digest())  # noqa: S311 - a reproducible sample, not a secret
+        # random.Random only spreads the secret seed over the positions; the unpredictability is the seed's.
+        rng = random.Random(sample_seed)  # noqa: S311
         to_verify = set(rng.sample(range(1, len(data) + 1), signature_limit))
     seen: dict[str, int] = {}
     allowed = {a.lower() for a in allowed_withdrawal_addresses}

@@ -1,4 +1,5 @@
-"""Parsing of the Ethereum values operators hand us: BLS public keys, addresses, withdrawal credentials.
+"""Parsing of the Ethereum values operators hand us: BLS public keys and withdrawal credentials (addresses are
+parsed by `core.ethaddress.parse_address`, the one address parser of the project).
 
 Each parser returns the canonical form or raises `ValueError` with a message that names what is accepted, so
 forms, the API and the deposit-data importer report the same words.
@@ -10,7 +11,7 @@ import re
 from functools import lru_cache
 
 from eth_typing import BLSPubkey
-from eth_utils import is_address, to_checksum_address
+from eth_utils import to_checksum_address
 from py_ecc.bls import G2ProofOfPossession as bls
 from py_ecc.bls.g2_primitives import pubkey_to_G1
 from py_ecc.optimized_bls12_381 import is_inf
@@ -52,15 +53,6 @@ def parse_bls_pubkey(value: object) -> str:
     if not _is_valid_g1(raw):
         raise ValueError("This is not a valid BLS12-381 public key (not a compressed point of the G1 subgroup).")
     return "0x" + raw.hex()
-
-
-def parse_address(value: object, *, what: str = "An Ethereum address") -> str:
-    """An execution-layer address, returned EIP-55 checksummed. A mixed-case address must carry a valid checksum."""
-    if not isinstance(value, str) or not is_address(value.strip()):
-        raise ValueError(
-            f"{what} must be 0x followed by 40 hex characters (with a valid EIP-55 checksum if mixed case)."
-        )
-    return to_checksum_address(value.strip())
 
 
 def withdrawal_credentials_address(credentials: bytes) -> str | None:

@@ -6,7 +6,7 @@ from typing import Any, cast
 
 from django import forms
 
-from operators.ethvalues import parse_address
+from core.ethaddress import parse_address
 from operators.models import (
     NODE_FIELDS,
     PROFILE_FIELDS,

@@ -13,14 +13,16 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from accounts.models import Organisation, User
 from core.audit import audit_record
+from core.ethaddress import parse_address
 from core.exceptions import ApplicationError
 from operators import checklist, states
 from operators.address_screening import AddressScreening, address_screen
 from operators.deposit_data import EntryProblem, parse_deposit_file
-from operators.ethvalues import parse_address, parse_bls_pubkey, parse_hex, withdrawal_credentials_address
+from operators.ethvalues import parse_bls_pubkey, parse_hex, withdrawal_credentials_address
 from operators.models import (
     NODE_FIELDS,
     PROFILE_FIELDS,
@@ -471,6 +473,8 @@ def validators_import_deposit_data(
         allowed_withdrawal_addresses=withdrawal,
         verify_signatures=verify,
         signature_limit=settings.OPERATORS_DEPOSIT_SIGNATURE_SAMPLE,
+        # Keyed with SECRET_KEY: the same file gets the same sample here, and nobody without the key can know it.
+        sample_seed=salted_hmac("operators.deposit_signature_sample", raw, algorithm="sha256").digest(),
     )
     problems = list(parsed.problems)
     keys = [e.pubkey for e in parsed.entries]

@@ -177,6 +177,17 @@ def _remarks_facts(entity: EntityRecord, parsed: ParsedList, remarks: str) -> No
         )
 
 
+_OFAC_PROGRAM_SEPARATOR = re.compile(r"\]\s*\[|;")
+
+
+def ofac_programs(value: str) -> list[str]:
+    """The programme codes of an SDN.CSV `program` field. OFAC writes several as `SDGT] [SYRIA` (the field is
+    the text between the outer brackets of `[SDGT] [SYRIA]`), so they are split on `] [`, and on `;`."""
+    value = value.strip().removeprefix("[").removesuffix("]")
+    programs = (p.strip() for p in _OFAC_PROGRAM_SEPARATOR.split(value))
+    return list(dict.fromkeys(p for p in programs if p))
+
+
 def parse_ofac(
     *,
     sdn: Path,
@@ -197,7 +208,7 @@ def parse_ofac(
             entity_id=f"OFAC:{ent_num}",
             schema=_OFAC_SCHEMA.get(sdn_type, "Organization"),
             name=name,
-            programs=[p.strip() for p in _ofac_value(row[3]).split(";") if p.strip()],
+            programs=ofac_programs(_ofac_value(row[3])),
             data={k: v for k, v in {"title": _ofac_value(row[4]), "vessel_flag": _ofac_value(row[9])}.items() if v},
         )
         parsed.entities[entity.entity_id] = entity

@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from core.audit import audit_record
 from screening.models import Check, CheckStatus, ProviderEvent
-from screening.providers.sumsub import DIGEST_ALGORITHMS, ReviewResult, review_outcome
+from screening.providers.sumsub import DEFAULT_DIGEST_ALGORITHM, DIGEST_ALGORITHMS, ReviewResult, review_outcome
 from screening.signals import check_settled_on_commit
 
 
@@ -75,18 +75,21 @@ def _header(headers: Mapping[str, str], name: str) -> str:
 
 
 def sumsub_verify(*, body: bytes, headers: Mapping[str, str], secret: str | None = None) -> None:
-    """Check `X-Payload-Digest` over the raw body with the algorithm named in `X-Payload-Digest-Alg`, in
-    constant time. Raises WebhookRejected."""
+    """Check `X-Payload-Digest` over the raw body with the algorithm named in `X-Payload-Digest-Alg` (SHA-256,
+    Sumsub's documented default, when absent; SHA-1 refused), in constant time. Raises WebhookRejected."""
     secret = settings.SUMSUB_WEBHOOK_SECRET if secret is None else secret
     if not secret:
         raise WebhookRejected("Sumsub webhooks are not configured (SUMSUB_WEBHOOK_SECRET).")
     digest = _header(headers, "X-Payload-Digest")
-    algorithm = _header(headers, "X-Payload-Digest-Alg") or "HMAC_SHA1_HEX"
+    algorithm = _header(headers, "X-Payload-Digest-Alg").strip() or DEFAULT_DIGEST_ALGORITHM
     if not digest:
         raise WebhookRejected("Unsigned call: X-Payload-Digest is missing.")
     hash_fn = DIGEST_ALGORITHMS.get(algorithm)
     if hash_fn is None:
-        raise WebhookRejected(f"Unsupported X-Payload-Digest-Alg {algorithm!r}.")
+        raise WebhookRejected(
+            f"Unsupported X-Payload-Digest-Alg {algorithm[:40]!r}: choose SHA256 or SHA512 as the signature "
+            "algorithm in Sumsub's webhook manager."
+        )
     expected = hmac.new(secret.encode(), body, hash_fn).hexdigest()
     # As bytes: compare_digest refuses str with non-ASCII characters, which a forged header may carry.
     if not hmac.compare_digest(expected.encode(), digest.strip().lower().encode()):

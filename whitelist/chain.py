@@ -33,6 +33,8 @@ from web3.exceptions import (
     Web3RPCError,
 )
 
+from core.ethaddress import AddressError, parse_address
+
 ARTIFACT_PATH = Path(__file__).resolve().parent / "contracts" / "ClayStackWhitelist.json"
 MANAGER_ROLE = "0x" + keccak(text="WHITELIST_MANAGER_ROLE").hex()
 ADMIN_ROLE = "0x" + "00" * 32
@@ -89,21 +91,13 @@ def artifact() -> dict[str, Any]:
 
 
 def checksum(address: str) -> str:
-    """EIP-55 form of a 0x-prefixed 40-hex-digit address; ValueError for anything else.
-
-    A mixed-case address whose checksum does not verify is refused: it is most likely mistyped."""
-    value = (address or "").strip()
-    if not (len(value) == 42 and value[:2] in ("0x", "0X")):
-        raise ValueError("an address is 0x followed by 40 hexadecimal digits")
-    body = value[2:]
+    """EIP-55 form of a 0x-prefixed 40-hex-digit address (`core.ethaddress.parse_address`); ValueError for
+    anything else, and for the zero address."""
     try:
-        int(body, 16)
-    except ValueError:
-        raise ValueError("an address is 0x followed by 40 hexadecimal digits") from None
-    fixed = to_checksum_address("0x" + body.lower())
-    if body != body.lower() and body != body.upper() and fixed[2:] != body:
-        raise ValueError("the mixed-case checksum (EIP-55) does not match: the address is probably mistyped")
-    if int(body, 16) == 0:
+        fixed = parse_address(address, what="it")
+    except AddressError as exc:
+        raise ValueError(str(exc).rstrip(".")) from None
+    if int(fixed, 16) == 0:
         raise ValueError("the zero address cannot be whitelisted")
     return fixed
 

@@ -188,7 +188,7 @@ def test_a_failing_endpoint_is_retried_with_exponential_backoff_until_it_answers
     assert services.delivery_attempt(delivery.pk).sent is False
 
     second = _attempt_when_due(delivery)
-    assert second.status_code is None and second.error.startswith("Timed out") and second.retry_in == 60
+    assert second.status_code is None and "did not answer within 0.5 s" in second.error and second.retry_in == 60
     third = _attempt_when_due(delivery)
     assert third.status_code == 302 and "Redirects are not followed" in third.error and third.retry_in == 120
     fourth = _attempt_when_due(delivery)
@@ -283,8 +283,8 @@ def test_the_previous_secret_stops_signing_when_its_overlap_ends(alice: Any, rec
         ("http://hooks.example.com/x", "must start with https://"),
         ("ftp://hooks.example.com/x", "must start with https://, not ftp://"),
         ("https://user:pw@hooks.example.com/x", "must not contain a user name or password"),
-        ("https://10.1.2.3/x", "10.1.2.3 is a private or reserved address"),
-        ("https://169.254.169.254/latest", "private or reserved address"),
+        ("https://10.1.2.3/x", "10.1.2.3 is not a public internet address"),
+        ("https://169.254.169.254/latest", "not a public internet address"),
         ("https:///nohost", "has no host name"),
     ],
 )

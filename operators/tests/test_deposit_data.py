@@ -177,3 +177,52 @@ def test_a_large_file_has_a_reproducible_sample_of_signatures_verified(alice, al
     entries = [entry(70 + i) for i in range(5)]
     record = validators_import_deposit_data(operator=alice_operator, by=alice, filename="d.json", raw=as_file(entries))
     assert record.keys == 5 and record.signatures_checked == 2
+
+
+class _Undo(Exception):
+    pass
+
+
+def _forged(secret: int, signer: int) -> dict:
+    """An entry whose roots are consistent but whose signature was made by another key."""
+    good = entry(secret)
+    other = entry(signer)
+    forged = dict(good, signature=other["signature"])
+    forged["deposit_data_root"] = ssz.deposit_data_root(
+        pubkey=bytes.fromhex(good["pubkey"]),
+        withdrawal_credentials=bytes.fromhex(good["withdrawal_credentials"]),
+        amount=good["amount"],
+        signature=bytes.fromhex(other["signature"]),
+    ).hex()
+    return forged
+
+
+@pytest.mark.django_db
+def test_the_uploader_cannot_pick_the_signature_sample_by_padding_the_file(alice, alice_operator, settings):
+    """Entry 3's signature is forged. The uploader pads the file until a sample seeded from the file's SHA-256
+    (what the portal used to do) would check entry 1 only. The portal's sample is keyed with its secret, so
+    across server secrets it is not the uploader's choice, and the forged entry is caught."""
+    import hashlib
+    import random
+
+    from django.db import transaction
+
+    settings.OPERATORS_DEPOSIT_SIGNATURE_SAMPLE = 1
+    entries = [entry(90), entry(91), _forged(92, 93)]
+    raw = as_file(entries)
+    while random.Random(hashlib.sha256(raw).digest()).sample(range(1, 4), 1) != [1]:
+        raw += b" "
+    outcomes = []
+    for n in range(8):
+        settings.SECRET_KEY = f"server-side secret number {n} of this test, long enough to be a key"
+        try:
+            with transaction.atomic():
+                validators_import_deposit_data(operator=alice_operator, by=alice, filename="d.json", raw=raw)
+                raise _Undo
+        except _Undo:
+            outcomes.append("accepted")
+        except DepositDataRefused as refused:
+            assert [(p.entry, p.field) for p in refused.problems] == [(3, "signature")]
+            outcomes.append("refused")
+    assert "refused" in outcomes
+    assert not Validator.objects.exists()

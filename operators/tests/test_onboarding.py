@@ -173,7 +173,7 @@ def test_a_malformed_address_is_refused_naming_what_is_accepted(client, alice, a
         {"address": "0x1234", "purpose": "fee_recipient"},
         follow=True,
     )
-    assert "must be 0x followed by 40 hex characters" in response.content.decode()
+    assert "must be 0x followed by 40 hexadecimal characters" in response.content.decode()
     assert alice_operator.addresses.count() == 1
 
 

@@ -124,7 +124,7 @@ def test_a_malformed_or_duplicate_address_is_refused_with_its_reason(client, ali
     client.force_login(alice)
     url = f"/api/v1/operators/{alice_operator.public_id}/addresses/"
     response = _post(client, url, {"address": "0x1234", "purpose": "withdrawal"})
-    assert response.status_code == 400 and "40 hex characters" in response.json()["address"][0]
+    assert response.status_code == 400 and "40 hexadecimal characters" in response.json()["address"][0]
     response = _post(client, url, {"address": WITHDRAWAL, "purpose": "withdrawal"})
     assert response.status_code == 400 and response.json()["code"] == "duplicate_address"
     assert OperatorAddress.objects.count() == 1

@@ -7,7 +7,9 @@ Protocol (docs.sumsub.com, "Authentication" and "Webhooks"):
 - `POST /resources/accessTokens/sdk` with `{"userId", "levelName", "ttlInSecs"}` returns a WebSDK `token`;
 - `GET /resources/applicants/{id}/status` returns `reviewStatus` and `reviewResult.reviewAnswer`;
 - webhooks are signed with `X-Payload-Digest` (hex HMAC of the raw body with the webhook secret) and
-  `X-Payload-Digest-Alg` (`HMAC_SHA1_HEX`, `HMAC_SHA256_HEX`, `HMAC_SHA512_HEX`).
+  `X-Payload-Digest-Alg` (`HMAC_SHA256_HEX`, `HMAC_SHA512_HEX`). The webhook manager offers SHA256, the
+  default, and SHA512 ("Webhook manager", docs.sumsub.com, checked 2026-12): a call without the header is
+  taken as SHA-256, and SHA-1, no longer offered, is refused.
 A review is GREEN (approved) or RED with `reviewRejectType` RETRY (the applicant may resubmit) or FINAL.
 """
 
@@ -28,10 +30,10 @@ from screening.http import ProviderRejected, RetryPolicy, request_json
 from screening.models import CheckKind, Outcome
 
 DIGEST_ALGORITHMS: dict[str, Callable[..., Any]] = {
-    "HMAC_SHA1_HEX": hashlib.sha1,
     "HMAC_SHA256_HEX": hashlib.sha256,
     "HMAC_SHA512_HEX": hashlib.sha512,
 }
+DEFAULT_DIGEST_ALGORITHM = "HMAC_SHA256_HEX"
 
 
 class ReviewResult(BaseModel):

@@ -255,3 +255,49 @@ def test_a_truncated_uk_xml_is_refused(tmp_path: Path) -> None:
     path.write_text(UK_XML[: len(UK_XML) // 2], encoding="utf-8")
     with pytest.raises(ListFormatError, match=r"UK_Sanctions_List.xml: not well-formed XML.*truncated"):
         parse_uk(path)
+
+
+def test_an_ofac_entry_with_several_programmes_keeps_each_one(ofac_files: dict[str, Path]) -> None:
+    parsed = parse_ofac(**ofac_files)
+    assert parsed.entities["OFAC:17018"].programs == ["UKRAINE-EO13662", "RUSSIA-EO14024"]
+    assert parsed.entities["OFAC:39796"].programs == ["DPRK3", "CYBER2"]
+    assert all("]" not in p and "[" not in p for e in parsed.entities.values() for p in e.programs)
+
+
+def test_the_migration_splits_stored_programmes_and_keeps_false_positive_decisions(alice: Any) -> None:
+    """Rows imported before the fix are split in place; their fingerprint becomes what a fresh import
+    computes, and a reviewer's dismissal moves with it."""
+    import importlib
+
+    from django.apps import apps
+
+    from screening.importers import EntityRecord
+    from screening.models import FalsePositive
+
+    migration = importlib.import_module("screening.migrations.0002_split_ofac_programmes")
+    before = EntityRecord(
+        entity_id="OFAC:36", schema="Organization", name="AEROCARIBBEAN AIRLINES", programs=["SDGT] [SYRIA"]
+    )
+    after = EntityRecord(
+        entity_id="OFAC:36", schema="Organization", name="AEROCARIBBEAN AIRLINES", programs=["SDGT", "SYRIA"]
+    )
+    version = ListVersion.objects.create(source="ofac", number=1, checksum="0" * 64, is_active=True)
+    ListEntity.objects.create(
+        version=version,
+        entity_id=before.entity_id,
+        schema=before.schema,
+        name=before.name,
+        programs=before.programs,
+        fingerprint=before.fingerprint(),
+    )
+    FalsePositive.objects.create(
+        subject_ref="kyc.person:1",
+        entity_id="OFAC:36",
+        entity_fingerprint=before.fingerprint(),
+        reason="Other",
+        decided_by=alice,
+    )
+    migration.split_ofac_programmes(apps, None)
+    entity = ListEntity.objects.get()
+    assert entity.programs == ["SDGT", "SYRIA"] and entity.fingerprint == after.fingerprint()
+    assert FalsePositive.objects.get().entity_fingerprint == after.fingerprint()

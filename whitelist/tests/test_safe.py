@@ -22,6 +22,7 @@ from whitelist.deploy import whitelist_deploy
 from whitelist.models import Batch, Change, Transaction
 from whitelist.sync import sync_until_settled, whitelist_sync
 from whitelist.tests.factories import request_add
+from whitelist.tests.txbuilder import builder_encode
 
 pytestmark = pytest.mark.chain
 
@@ -74,7 +75,10 @@ def test_a_two_of_three_safe_executes_the_exported_batch_and_the_portal_confirms
     assert export["meta"]["createdFromSafeAddress"] == safe_contract.address
 
     # The owners import the file, two of them sign, one executes.
-    safe_tx = safe_contract.build_multisig_tx(call["to"], int(call["value"]), bytes.fromhex(call["data"][2:]))
+    # As the Builder does: the calldata is encoded from the method and values the signers see.
+    data = builder_encode(call)
+    assert data == batch.calldata
+    safe_tx = safe_contract.build_multisig_tx(call["to"], int(call["value"]), bytes.fromhex(data[2:]))
     safe_tx.sign(owners[0].key.hex())
     safe_tx.sign(owners[2].key.hex())
     tx_hash, _ = safe_tx.execute(owners[0].key.hex(), tx_gas=2_000_000)

@@ -40,10 +40,10 @@ def test_a_requested_addition_is_stored_checksummed_pending_and_audited(approver
 @pytest.mark.parametrize(
     ("address", "message"),
     [
-        ("0x1234", "0x followed by 40 hexadecimal digits"),
+        ("0x1234", "0x followed by 40 hexadecimal characters"),
         ("52908400098527886E0F7030069857D2E4169EE7", "0x followed by 40"),
         ("0xZZ908400098527886E0F7030069857D2E4169EE7", "hexadecimal"),
-        ("0x52908400098527886E0F7030069857D2E4169Ee7", r"checksum \(EIP-55\) does not match"),
+        ("0x52908400098527886E0F7030069857D2E4169Ee7", "does not match its EIP-55 checksum"),
         ("0x" + "0" * 40, "zero address"),
     ],
 )

@@ -22,6 +22,7 @@ from whitelist.safe import safe_transaction_builder_json
 from whitelist.services import batch_approve
 from whitelist.sync import preview, sync_until_settled, whitelist_sync
 from whitelist.tests.factories import fresh_address, request_add, request_remove
+from whitelist.tests.txbuilder import builder_encode
 
 pytestmark = [pytest.mark.chain, pytest.mark.django_db]
 
@@ -168,7 +169,7 @@ def test_safe_mode_exports_a_transaction_builder_file_and_follows_its_execution_
     export = safe_transaction_builder_json(batch=batch, safe_address=safe.address)
     assert export["chainId"] == str(tester.chain_id)
     (tx,) = export["transactions"]
-    assert tx["to"] == dep.address and tx["data"] == batch.calldata and tx["value"] == "0"
+    assert tx["to"] == dep.address and builder_encode(tx) == batch.calldata and tx["value"] == "0"
     assert tx["contractMethod"]["name"] == "addBatch"
     assert tx["contractInputsValues"]["batchId"] == batch.batch_id
     assert sorted(tx["contractInputsValues"]["accounts"].strip("[]").split(",")) == sorted(c.address for c in changes)
@@ -182,7 +183,7 @@ def test_safe_mode_exports_a_transaction_builder_file_and_follows_its_execution_
             chain_id=tester.chain_id,
             nonce=chain.nonce(safe.address),
             to=tx["to"],
-            data=tx["data"],
+            data=builder_encode(tx),
             gas=1_000_000,
             fees=chain.suggest_fees(),
         )

@@ -40,7 +40,16 @@ else:
 KYC_SIWE_DOMAIN: str = env.str("KYC_SIWE_DOMAIN", default="")
 # Chains whose signatures are accepted; the first is offered by default (1 = Ethereum mainnet).
 KYC_WALLET_CHAIN_IDS: list[int] = [int(c) for c in env.list("KYC_WALLET_CHAIN_IDS", default=["1"])]
+# How long a sign-in message may wait for its signature, per kind of wallet: an ordinary account signs at once;
+# an address with code (a Safe) needs its owners to sign one after another (a 2-of-3 Safe across time zones,
+# or SignMessageLib executed on chain), so it gets days. The kind is read from the chain when the message is issued.
 KYC_WALLET_CHALLENGE_TTL_SECONDS: int = env.int("KYC_WALLET_CHALLENGE_TTL_SECONDS", default=15 * 60)
+KYC_CONTRACT_WALLET_CHALLENGE_TTL_SECONDS: int = env.int(
+    "KYC_CONTRACT_WALLET_CHALLENGE_TTL_SECONDS", default=3 * 24 * 3600
+)
+for _name in ("KYC_WALLET_CHALLENGE_TTL_SECONDS", "KYC_CONTRACT_WALLET_CHALLENGE_TTL_SECONDS"):
+    if globals()[_name] <= 0:
+        raise ImproperlyConfigured(f"{_name} must be a positive number of seconds.")
 # JSON-RPC endpoint used to verify EIP-1271 contract-wallet signatures; off when empty.
 KYC_ETH_RPC_URL: str = env.str("KYC_ETH_RPC_URL", default="")
 KYC_ETH_RPC_TIMEOUT_SECONDS: float = env.float("KYC_ETH_RPC_TIMEOUT_SECONDS", default=5.0)

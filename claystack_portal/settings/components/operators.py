@@ -29,8 +29,9 @@ if OPERATORS_NETWORK not in OPERATORS_GENESIS_FORK_VERSIONS:
 # Checking each deposit signature costs ~0.3 s per key in pure Python (py_ecc); it can be switched off for very
 # large files, the roots and the key itself are always checked.
 OPERATORS_VERIFY_DEPOSIT_SIGNATURES = env.bool("OPERATORS_VERIFY_DEPOSIT_SIGNATURES", default=True)
-# Files with more keys than this have a reproducible sample of this many signatures verified (all roots and keys
-# are still checked), so a 1,000-key upload answers in seconds rather than minutes. 0 or less: verify every one.
+# Files with more keys than this have a sample of this many signatures verified (all roots and keys are still
+# checked), so a 1,000-key upload answers in seconds rather than minutes. The sample is keyed with SECRET_KEY and
+# the file: the same file gets the same sample, and the uploader cannot choose it. 0 or less: verify every one.
 OPERATORS_DEPOSIT_SIGNATURE_SAMPLE: int | None = env.int("OPERATORS_DEPOSIT_SIGNATURE_SAMPLE", default=32) or None
 if OPERATORS_DEPOSIT_SIGNATURE_SAMPLE is not None and OPERATORS_DEPOSIT_SIGNATURE_SAMPLE < 0:
     OPERATORS_DEPOSIT_SIGNATURE_SAMPLE = None
