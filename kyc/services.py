@@ -485,8 +485,9 @@ def normalise_address(value: str) -> str:
 
 @transaction.atomic
 def wallet_add(*, application: Application, by: User, address: str, label: str, purpose: str) -> WalletAddress:
-    """Add an unproven wallet. An address already on another applicant's application is flagged (not refused:
-    custodians share addresses legitimately, the reviewer decides)."""
+    """Add an unproven wallet. Whether another customer holds the same address is not said here (the applicant
+    must not learn it) nor marked on anyone's case: reviewers see it once both sides proved the address
+    (`review_selectors.case_wallets_claimed_elsewhere`)."""
     application = _lock(application)
     ensure_editable(application, "wallets")
     checksummed = normalise_address(address)
@@ -498,26 +499,14 @@ def wallet_add(*, application: Application, by: User, address: str, label: str, 
         raise _field_error("label", "Give the wallet a label (for example “Treasury cold wallet”).", "required")
     if application.wallets.filter(address=checksummed).exists():
         raise _field_error("address", f"{checksummed} is already on this application.", "duplicate")
-    others = WalletAddress.objects.filter(address=checksummed).exclude(application=application)
-    if application.organisation_id is not None:
-        others = others.exclude(application__organisation_id=application.organisation_id)
-    else:
-        others = others.exclude(application__applicant=application.applicant, application__organisation__isnull=True)
-    # Flag both sides: the reviewer of either case should see that the address is shared.
-    claimed = others.update(claimed_elsewhere=True) > 0
     wallet = WalletAddress.objects.create(
-        application=application, address=checksummed, label=label.strip(), purpose=purpose, claimed_elsewhere=claimed
+        application=application, address=checksummed, label=label.strip(), purpose=purpose
     )
     audit_record(
         actor=by,
         action="application.wallet_added",
         target=application,
-        data={
-            "wallet": str(wallet.public_id),
-            "address": checksummed,
-            "purpose": purpose,
-            "claimed_elsewhere": claimed,
-        },
+        data={"wallet": str(wallet.public_id), "address": checksummed, "purpose": purpose},
     )
     return wallet
 
