@@ -71,7 +71,7 @@ def organisation_invitation_create(
         {"organisation": organisation, "inviter": by, "link": link, "days": INVITATION_DAYS},
     )
     subject = f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{by.get_full_name()} invites you to {organisation.name}"
-    transaction.on_commit(lambda: send_mail(subject, body, None, [email]))
+    transaction.on_commit(lambda: send_mail(subject, body, None, [email]), robust=True)
     return invitation, token
 
 

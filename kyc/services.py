@@ -365,7 +365,7 @@ def _delete_files_on_commit(names: list[str]) -> None:
         for name in names:
             storage.delete(name)
 
-    transaction.on_commit(delete)
+    transaction.on_commit(delete, robust=True)
 
 
 def _read_edges(upload: UploadedFile) -> tuple[bytes, bytes, str, int]:
@@ -741,7 +741,7 @@ def application_submit(*, application: Application, by: User) -> Application:
         )
     application = application_transition(application=application, to=Application.Status.SUBMITTED, by=by)
     pk = application.pk
-    transaction.on_commit(lambda: application_submitted.send(sender=Application, application_id=pk))
+    transaction.on_commit(lambda: application_submitted.send(sender=Application, application_id=pk), robust=True)
     return application
 
 

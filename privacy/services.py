@@ -158,7 +158,7 @@ def _delete_files_on_commit(names: list[str]) -> None:
         for name in names:
             storage.delete(name)
 
-    transaction.on_commit(delete)
+    transaction.on_commit(delete, robust=True)
 
 
 def _screening_anonymise(refs: list[str]) -> int:

@@ -98,8 +98,20 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache and broker ----------------------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
+# Redis failing must not fail pages: core.cache.FailOpenRedisCache answers a miss (with a logged warning) when
+# Redis is unreachable, and the short socket timeouts keep a Redis that hangs from holding every request.
+REDIS_CACHE_TIMEOUT_SECONDS = env.float("REDIS_CACHE_TIMEOUT_SECONDS", default=0.5)
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "core.cache.FailOpenRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_CACHE_TIMEOUT_SECONDS,
+                "socket_timeout": REDIS_CACHE_TIMEOUT_SECONDS,
+            },
+        }
+    }
 else:
     # File-based so the web server, worker and beat processes share rate limits and heartbeats.
     CACHES = {
