@@ -58,6 +58,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Before any view or process_view (CSRF reads the form) touches the body; after the session, so the 413 page
+    # renders like the others.
+    "core.middleware.RequestSizeLimitMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.StaffSessionTimeoutMiddleware",
@@ -356,6 +359,22 @@ from .components.screening import *  # noqa: E402, F403
 from .components.screening import BEAT_SCHEDULE as _SCREENING_BEAT  # noqa: E402
 from .components.whitelist import *  # noqa: E402, F403
 from .components.whitelist import BEAT_SCHEDULE as _WHITELIST_BEAT  # noqa: E402
+
+# Request sizes ---------------------------------------------------------------------------------------------
+# The largest request body accepted at all: the largest file the portal takes (a 10 MB document) plus room for the
+# form around it. core.middleware.RequestSizeLimitMiddleware answers 413 from the Content-Length, before a byte
+# of the body is read; the reverse proxy refuses earlier still (docs/deploy.md, client_max_body_size). Django's
+# own limits below apply to what gets through: form fields and JSON bodies (not files) are refused above
+# DATA_UPLOAD_MAX_MEMORY_SIZE, files above FILE_UPLOAD_MAX_MEMORY_SIZE are streamed to a temporary file instead
+# of memory, and a request carries at most DATA_UPLOAD_MAX_NUMBER_FILES files (the portal takes one at a time).
+REQUEST_MAX_BODY_BYTES: int = env.int(
+    "REQUEST_MAX_BODY_BYTES",
+    default=max(KYC_DOCUMENT_MAX_BYTES, OPERATORS_DEPOSIT_FILE_MAX_BYTES) + 1024 * 1024,  # noqa: F405
+)
+DATA_UPLOAD_MAX_MEMORY_SIZE: int = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2 * 1024 * 1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE: int = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=2 * 1024 * 1024)
+DATA_UPLOAD_MAX_NUMBER_FIELDS: int = env.int("DATA_UPLOAD_MAX_NUMBER_FIELDS", default=1000)
+DATA_UPLOAD_MAX_NUMBER_FILES: int = env.int("DATA_UPLOAD_MAX_NUMBER_FILES", default=5)
 
 for _app_beat in (_KYC_BEAT, _SCREENING_BEAT, _WHITELIST_BEAT, _OPERATORS_BEAT, _INTEGRATIONS_BEAT, _PRIVACY_BEAT):
     CELERY_BEAT_SCHEDULE.update(_app_beat)
