@@ -419,6 +419,7 @@ def document_upload(
         content_type, sha256, size = document_validate(upload=upload)
     except ValidationError as exc:
         raise _field_error("file", exc.messages[0], exc.code or "file") from exc
+    _document_quota_check(application, size)
     extension = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}[content_type]
     # Random name: nothing about the applicant or the original name leaks into the storage listing.
     name = f"kyc/{application.public_id.hex[:2]}/{secrets.token_hex(16)}{extension}"
@@ -446,6 +447,32 @@ def document_upload(
         storage.delete(stored)
         raise
     return document
+
+
+def _document_quota_check(application: Application, size: int) -> None:
+    """Refuse an upload past the application's document count or total size (the application is locked)."""
+    from django.db.models import Count, Sum
+
+    held = application.documents.aggregate(count=Count("pk"), total=Sum("size"))
+    count, total = held["count"] or 0, held["total"] or 0
+    max_count = int(settings.KYC_DOCUMENTS_MAX_PER_APPLICATION)
+    max_total = int(settings.KYC_DOCUMENTS_MAX_TOTAL_BYTES)
+    if count >= max_count:
+        raise _field_error(
+            "file",
+            f"This application already has {count} documents, the most it may hold ({max_count}); remove one "
+            "that is no longer needed first.",
+            "too_many_documents",
+        )
+    if total + size > max_total:
+        mb = 1024 * 1024
+        raise _field_error(
+            "file",
+            f"This file ({size / mb:.1f} MB) would bring the application's documents to {(total + size) / mb:.1f} "
+            f"MB, over the {max_total / mb:.0f} MB they may hold together; send a smaller scan or remove a "
+            "document first.",
+            "documents_too_large",
+        )
 
 
 @transaction.atomic
