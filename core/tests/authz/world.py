@@ -123,7 +123,17 @@ def build_world() -> World:
     _operators(world)
     _whitelist(world)
     _integrations(world)
+    _privacy(world)
     return world
+
+
+def _privacy(world: World) -> None:
+    from privacy.services import data_export_build, data_export_request
+
+    owner = world.users[OWNER]
+    assert owner is not None
+    export = data_export_request(subject=owner, by=owner, include_screening=False)
+    world.extra["data_export"] = data_export_build(export_id=export.pk)
 
 
 def _integrations(world: World) -> None:
