@@ -96,17 +96,17 @@ class FailOpenRedisCache(RedisCache):
         return super().get(key, default, version)
 
     @_fail_open(_constant(None))
-    def set(self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: Any = None) -> None:  # type: ignore[override]
+    def set(self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: Any = None) -> None:
         super().set(key, value, timeout, version)
 
     # True: "stored, go ahead". Callers use add as a lock (allauth's rate limits): False would make them wait and
     # then refuse, failing closed.
     @_fail_open(_constant(True))
-    def add(self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: Any = None) -> bool:  # type: ignore[override]
+    def add(self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: Any = None) -> bool:
         return super().add(key, value, timeout, version)
 
     @_fail_open(_constant(False))
-    def touch(self, key: Any, timeout: Any = DEFAULT_TIMEOUT, version: Any = None) -> bool:  # type: ignore[override]
+    def touch(self, key: Any, timeout: Any = DEFAULT_TIMEOUT, version: Any = None) -> bool:
         return super().touch(key, timeout, version)
 
     @_fail_open(_constant(False))
@@ -122,13 +122,13 @@ class FailOpenRedisCache(RedisCache):
         return super().has_key(key, version)
 
     @_fail_open(lambda args, kwargs: list((args[0] if args else kwargs.get("data", {})).keys()))
-    def set_many(self, data: Any, timeout: Any = DEFAULT_TIMEOUT, version: Any = None) -> list[Any]:  # type: ignore[override]
+    def set_many(self, data: Any, timeout: Any = DEFAULT_TIMEOUT, version: Any = None) -> list[Any]:
         return super().set_many(data, timeout, version)
 
     @_fail_open(_constant(None))
     def delete_many(self, keys: Any, version: Any = None) -> None:
         super().delete_many(keys, version)
 
-    @_fail_open(_constant(False))
-    def clear(self) -> bool:  # type: ignore[override]
-        return super().clear()
+    @_fail_open(_constant(None))
+    def clear(self) -> None:
+        super().clear()
