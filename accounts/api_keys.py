@@ -3,8 +3,8 @@
 A key reads `csk_<prefix>_<secret>`. Only the prefix (to find the row) and a SHA-256 of the whole key are
 stored; the comparison is constant-time. A request made with a key acts as the member who created it, but only
 on the key's organisation and only within the key's scopes (see `accounts.authentication`); a key stops
-working when its creator is no longer a member of the organisation, so a departing employee's keys die with
-their membership.
+working when its creator is no longer an owner of the organisation (demoted to member, or gone), so a departing or
+demoted employee's keys die with their ownership.
 
 Rotation creates a new key with the same name and scopes. The old key keeps working for
 `API_KEY_ROTATION_GRACE_SECONDS` (default one day) so that an integration can be redeployed without an
@@ -184,7 +184,7 @@ def api_key_revoke(*, api_key: ApiKey, by: User) -> ApiKey:
 
 def api_key_authenticate(*, plaintext: str) -> ApiKey | None:
     """The usable key matching `plaintext`, or None (unknown, wrong secret, expired, revoked, or its creator
-    left the organisation). Records the last-used time at most once a minute."""
+    is no longer an owner of the organisation). Records the last-used time at most once a minute."""
     if not plaintext.startswith(KEY_PREFIX):
         return None
     prefix, sep, _secret = plaintext[len(KEY_PREFIX) :].partition("_")
@@ -200,7 +200,10 @@ def api_key_authenticate(*, plaintext: str) -> ApiKey | None:
     now = timezone.now()
     if not key.is_usable(now) or not key.created_by.is_active:
         return None
-    if not Membership.objects.filter(organisation_id=key.organisation_id, user_id=key.created_by_id).exists():
+    # Only owners manage keys, so a key lives only as long as its creator is an owner: demoted to member, or gone.
+    if not Membership.objects.filter(
+        organisation_id=key.organisation_id, user_id=key.created_by_id, role=Membership.Role.OWNER
+    ).exists():
         return None
     if key.last_used_at is None or now - key.last_used_at >= _LAST_USED_RESOLUTION:
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)

@@ -13,7 +13,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.models import Membership, Organisation, OrganisationInvitation, User
-from core.audit import audit_record
+from core.audit import audit_digest, audit_label, audit_record
 from core.exceptions import ApplicationError
 
 INVITATION_DAYS = 7
@@ -57,8 +57,13 @@ def organisation_invitation_create(
             code="already_invited",
             extra={"field": "email"},
         ) from exc
+    # The invitee has no account yet: named by the invitation's id and a keyed digest of the address, never the
+    # address itself (the trail outlives personal data).
     audit_record(
-        actor=by, action="organisation.member_invited", target=organisation, after={"email": email, "role": role}
+        actor=by,
+        action="organisation.member_invited",
+        target=organisation,
+        after={"invitation": str(invitation.public_id), "email_digest": audit_digest(email), "role": role},
     )
     link = f"{accept_url_base}{token}/"
     body = render_to_string(
@@ -66,7 +71,7 @@ def organisation_invitation_create(
         {"organisation": organisation, "inviter": by, "link": link, "days": INVITATION_DAYS},
     )
     subject = f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{by.get_full_name()} invites you to {organisation.name}"
-    transaction.on_commit(lambda: send_mail(subject, body, None, [email]))
+    transaction.on_commit(lambda: send_mail(subject, body, None, [email]), robust=True)
     return invitation, token
 
 
@@ -105,7 +110,12 @@ def organisation_invitation_accept(*, invitation: OrganisationInvitation, user: 
         actor=user,
         action="organisation.member_added",
         target=invitation.organisation,
-        after={"user": user.email, "role": membership.role, "invited_by": invitation.invited_by.email},
+        after={
+            "user": audit_label(user),
+            "role": membership.role,
+            "invitation": str(invitation.public_id),
+            "invited_by": audit_label(invitation.invited_by),
+        },
     )
     return membership
 
@@ -125,5 +135,5 @@ def organisation_invitation_revoke(*, invitation: OrganisationInvitation, by: Us
         actor=by,
         action="organisation.invitation_revoked",
         target=invitation.organisation,
-        before={"email": invitation.email},
+        before={"invitation": str(invitation.public_id), "email_digest": audit_digest(invitation.email)},
     )

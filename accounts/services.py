@@ -11,7 +11,7 @@ from django.db import transaction
 
 from accounts.models import Membership, Organisation, RoleAssignment, User
 from accounts.roles import StaffRole
-from core.audit import audit_record
+from core.audit import audit_label, audit_record
 from core.exceptions import ApplicationError
 
 
@@ -107,8 +107,12 @@ def organisation_member_add(
     if Membership.objects.filter(organisation=organisation, user=user).exists():
         raise ApplicationError(f"{user.email} is already a member of {organisation.name}.", code="already_member")
     membership = Membership.objects.create(organisation=organisation, user=user, role=role)
+    # The member by public id, never by e-mail: the trail outlives the account's personal data.
     audit_record(
-        actor=by, action="organisation.member_added", target=organisation, after={"user": user.email, "role": role}
+        actor=by,
+        action="organisation.member_added",
+        target=organisation,
+        after={"user": audit_label(user), "role": role},
     )
     return membership
 

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from typing import Any
 
 from allauth.mfa import signals as mfa_signals
-from django.conf import settings
 from django.contrib.auth import signals as auth_signals
 from django.dispatch import receiver
 
 from accounts.models import User
-from core.audit import audit_label, audit_record
+from core.audit import audit_digest, audit_label, audit_record
 
 
 @receiver(auth_signals.user_logged_in)
@@ -33,11 +30,7 @@ def _audit_login_failed(sender: Any, credentials: dict[str, Any], request: Any =
     # on one identifier.
     attempted = str(credentials.get("email") or credentials.get("username") or "").strip().lower()[:254]
     user = User.objects.filter(email__iexact=attempted).first() if attempted else None
-    if user is not None:
-        data = {"attempted": audit_label(user)}
-    else:
-        digest = hmac.new(settings.SECRET_KEY.encode(), attempted.encode(), hashlib.sha256).hexdigest()[:24]
-        data = {"attempted_digest": digest}
+    data = {"attempted": audit_label(user)} if user is not None else {"attempted_digest": audit_digest(attempted)}
     audit_record(actor=None, action="auth.login_failed", data=data)
 
 

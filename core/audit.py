@@ -142,6 +142,14 @@ def audit_label(actor: Any) -> str:
     return f"user:{actor.public_id}"
 
 
+def audit_digest(identifier: str) -> str:
+    """A keyed digest of an identifier that must not be kept in the trail (a typed or invited e-mail address):
+    equal inputs give equal digests, so repeated attempts or invitations to one address still show, but without
+    the secret key nobody can test a guessed address against the trail."""
+    normalised = identifier.strip().lower().encode()
+    return hmac.new(settings.SECRET_KEY.encode(), normalised, hashlib.sha256).hexdigest()[:24]
+
+
 @transaction.atomic
 def audit_record(
     *,

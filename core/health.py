@@ -51,8 +51,10 @@ def check_database() -> dict[str, Any]:
 
 def check_cache() -> dict[str, Any]:
     try:
-        cache.set("core:healthz", "1", timeout=10)
-        return {"ok": cache.get("core:healthz") == "1"}
+        # Past the fail-open layer (core.cache): readiness must see the error that pages are spared.
+        strict = getattr(cache, "strict", cache)
+        strict.set("core:healthz", "1", timeout=10)
+        return {"ok": strict.get("core:healthz") == "1"}
     except Exception as exc:  # noqa: BLE001
         return _failure(exc)
 

@@ -27,6 +27,45 @@ def client_ip(request: HttpRequest) -> str | None:
         return None
 
 
+class RequestSizeLimitMiddleware:
+    """Refuses a request whose declared body is larger than REQUEST_MAX_BODY_BYTES with a 413, from the
+    Content-Length alone: the body is never read, so a 60 MB upload costs neither memory nor a temporary file.
+
+    A body sent without a Content-Length (chunked) is not read by Django at all; the reverse proxy's own limit
+    (docs/deploy.md) is the first line, this is the second for a proxy left at its default.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        limit = int(settings.REQUEST_MAX_BODY_BYTES)
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            declared = 0
+        if declared > limit:
+            return _too_large(request, declared=declared, limit=limit)
+        return self.get_response(request)
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def _too_large(request: HttpRequest, *, declared: int, limit: int) -> HttpResponse:
+    from django.http import JsonResponse
+    from django.shortcuts import render
+
+    message = (
+        f"The request is {_megabytes(declared)}; the portal accepts at most {_megabytes(limit)} at once. "
+        f"Send documents one at a time, each at most {_megabytes(int(settings.KYC_DOCUMENT_MAX_BYTES))}."
+    )
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": message, "code": "request_too_large"}, status=413)
+    return render(request, "413.html", {"message": message}, status=413)
+
+
 class RequestContextMiddleware:
     """Gives every request an id (kept from X-Request-ID when well-formed) for logs and the audit trail."""
 

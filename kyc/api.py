@@ -21,11 +21,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.authentication import api_key_organisation
-from accounts.models import ApiKeyScope, Organisation, User
+from accounts.models import ApiKey, ApiKeyScope, Organisation, User
 from accounts.permissions import user_is_staff_member
 from kyc import selectors, services
 from kyc.idempotency import HEADER as IDEMPOTENCY_HEADER
-from kyc.idempotency import idempotent
+from kyc.idempotency import idempotent, remember
 from kyc.models import (
     Application,
     CompanyProfile,
@@ -158,7 +158,6 @@ class WalletOutput(serializers.Serializer[WalletAddress]):
     verified_at = serializers.DateTimeField(allow_null=True)
     proof_method = serializers.CharField()
     proof_chain_id = serializers.IntegerField(allow_null=True)
-    claimed_elsewhere = serializers.BooleanField()
 
     @extend_schema_field(OpenApiTypes.BOOL)
     def get_verified(self, obj: WalletAddress) -> bool:
@@ -219,10 +218,35 @@ def _detail(application: Application) -> dict[str, Any]:
     return dict(ApplicationOutput(application).data)
 
 
+class OnboardingApi(APIView):
+    """The onboarding views: `replay` rebuilds, for an `Idempotency-Key` retry, the answer a handler marked with
+    `remember` (the record keeps no body), through the same object checks as any call."""
+
+    def replay(self, request: Request, resource: str, *args: Any, **kwargs: Any) -> Any:
+        kind, _, ident = resource.partition(":")
+        if kind == "application":
+            return _detail(_get_application(request, ident))
+        application = _get_application(request, kwargs["public_id"])
+        if kind == "person":
+            return PersonOutput(selectors.person_get(application=application, public_id=ident)).data
+        if kind == "company":
+            return CompanyOutput(application.company).data
+        if kind == "document":
+            return DocumentOutput(selectors.document_get(application=application, public_id=ident)).data
+        if kind == "wallet":
+            return WalletOutput(selectors.wallet_get(application=application, public_id=ident)).data
+        if kind == "challenge":
+            challenge = WalletChallenge.objects.filter(wallet__application=application, nonce=ident).first()
+            if challenge is None:
+                raise Http404("This challenge no longer exists.")
+            return ChallengeOutput(challenge).data
+        raise Http404("The answer to this request can no longer be shown.")
+
+
 # Applications ------------------------------------------------------------------------------------------------
 
 
-class ApplicationListCreateApi(APIView):
+class ApplicationListCreateApi(OnboardingApi):
     api_key_scopes = {"GET": ApiKeyScope.STATUS_READ.value, "POST": SUBMIT}
 
     class InputSerializer(serializers.Serializer[Any]):
@@ -281,18 +305,35 @@ class ApplicationListCreateApi(APIView):
             organisation=organisation,
             operator_category=data.validated_data.get("operator_category", ""),
         )
-        return Response(_detail(application), status=status.HTTP_201_CREATED)
+        return remember(
+            Response(_detail(application), status=status.HTTP_201_CREATED), f"application:{application.public_id}"
+        )
 
 
-class ApplicationDetailApi(APIView):
+def _key_reads_status_only(request: Request) -> bool:
+    """A key without the submit scope sees what its name says, the status: never the people, documents or wallets
+    that were filled in (those need `applications:submit`, as `/people/` does)."""
+    auth = getattr(request, "auth", None)
+    return isinstance(auth, ApiKey) and SUBMIT not in auth.scopes
+
+
+class ApplicationDetailApi(OnboardingApi):
     api_key_scopes = READ_STATUS
 
-    @extend_schema(responses=ApplicationOutput, operation_id="applications_retrieve")
+    @extend_schema(
+        responses=ApplicationOutput,
+        operation_id="applications_retrieve",
+        description="The whole application. An API key with only `status:read` gets the summary fields (id, "
+        "reference, types, organisation, status and dates) and none of the people, company, documents or wallets.",
+    )
     def get(self, request: Request, public_id: Any) -> Response:
-        return Response(_detail(_get_application(request, public_id)))
+        application = _get_application(request, public_id)
+        if _key_reads_status_only(request):
+            return Response(ApplicationSummaryOutput(application).data)
+        return Response(_detail(application))
 
 
-class ApplicationDetailsApi(APIView):
+class ApplicationDetailsApi(OnboardingApi):
     api_key_scopes = SUBMIT_ALL
 
     class InputSerializer(serializers.Serializer[Any]):
@@ -310,7 +351,7 @@ class ApplicationDetailsApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.application_details_update(application=application, by=_user(request), data=data.validated_data)
-        return Response(_detail(application))
+        return remember(Response(_detail(application)), f"application:{application.public_id}")
 
 
 class PersonInput(serializers.Serializer[Any]):
@@ -347,7 +388,7 @@ class PersonInput(serializers.Serializer[Any]):
         return attrs
 
 
-class ApplicationProfileApi(APIView):
+class ApplicationProfileApi(OnboardingApi):
     """The individual applicant's own KYC fields (individual and operator-individual applications)."""
 
     api_key_scopes = SUBMIT_ALL
@@ -361,10 +402,10 @@ class ApplicationProfileApi(APIView):
         person = services.application_profile_update(
             application=application, by=_user(request), data=data.validated_data
         )
-        return Response(PersonOutput(person).data)
+        return remember(Response(PersonOutput(person).data), f"person:{person.public_id}")
 
 
-class ApplicationCompanyApi(APIView):
+class ApplicationCompanyApi(OnboardingApi):
     api_key_scopes = SUBMIT_ALL
 
     class InputSerializer(serializers.Serializer[Any]):
@@ -403,10 +444,10 @@ class ApplicationCompanyApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         company = services.company_profile_update(application=application, by=_user(request), data=data.validated_data)
-        return Response(CompanyOutput(company).data)
+        return remember(Response(CompanyOutput(company).data), "company:")
 
 
-class PersonListCreateApi(APIView):
+class PersonListCreateApi(OnboardingApi):
     api_key_scopes = SUBMIT_ALL
 
     class InputSerializer(PersonInput):
@@ -436,10 +477,12 @@ class PersonListCreateApi(APIView):
         values = dict(data.validated_data)
         role = values.pop("role")
         person = services.person_add(application=application, by=_user(request), role=role, data=values)
-        return Response(PersonOutput(person).data, status=status.HTTP_201_CREATED)
+        return remember(
+            Response(PersonOutput(person).data, status=status.HTTP_201_CREATED), f"person:{person.public_id}"
+        )
 
 
-class PersonDetailApi(APIView):
+class PersonDetailApi(OnboardingApi):
     api_key_scopes = SUBMIT_ALL
 
     class InputSerializer(PersonInput):
@@ -461,7 +504,7 @@ class PersonDetailApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         person = services.person_update(person=person, by=_user(request), data=data.validated_data)
-        return Response(PersonOutput(person).data)
+        return remember(Response(PersonOutput(person).data), f"person:{person.public_id}")
 
     @extend_schema(responses={204: None}, parameters=[IDEMPOTENCY_PARAM])
     @idempotent
@@ -472,7 +515,7 @@ class PersonDetailApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class DocumentListCreateApi(APIView):
+class DocumentListCreateApi(OnboardingApi):
     api_key_scopes = SUBMIT_ALL
 
     parser_classes = [MultiPartParser, FormParser]
@@ -513,10 +556,12 @@ class DocumentListCreateApi(APIView):
             upload=data.validated_data["file"],
             person=person,
         )
-        return Response(DocumentOutput(document).data, status=status.HTTP_201_CREATED)
+        return remember(
+            Response(DocumentOutput(document).data, status=status.HTTP_201_CREATED), f"document:{document.public_id}"
+        )
 
 
-class DocumentDetailApi(APIView):
+class DocumentDetailApi(OnboardingApi):
     api_key_scopes = SUBMIT_ALL
 
     @extend_schema(responses=DocumentOutput, operation_id="applications_documents_retrieve")
@@ -533,7 +578,7 @@ class DocumentDetailApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class WalletListCreateApi(APIView):
+class WalletListCreateApi(OnboardingApi):
     api_key_scopes = SUBMIT_ALL
 
     class InputSerializer(serializers.Serializer[Any]):
@@ -561,10 +606,12 @@ class WalletListCreateApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         wallet = services.wallet_add(application=application, by=_user(request), **data.validated_data)
-        return Response(WalletOutput(wallet).data, status=status.HTTP_201_CREATED)
+        return remember(
+            Response(WalletOutput(wallet).data, status=status.HTTP_201_CREATED), f"wallet:{wallet.public_id}"
+        )
 
 
-class WalletDetailApi(APIView):
+class WalletDetailApi(OnboardingApi):
     api_key_scopes = SUBMIT_ALL
 
     @extend_schema(responses=WalletOutput, operation_id="applications_wallets_retrieve")
@@ -590,7 +637,7 @@ class ChallengeOutput(serializers.Serializer[WalletChallenge]):
     expires_at = serializers.DateTimeField()
 
 
-class WalletChallengeApi(APIView):
+class WalletChallengeApi(OnboardingApi):
     api_key_scopes = SUBMIT_ALL
 
     class InputSerializer(serializers.Serializer[Any]):
@@ -618,10 +665,12 @@ class WalletChallengeApi(APIView):
             uri=request.build_absolute_uri("/"),
             chain_id=data.validated_data.get("chain_id"),
         )
-        return Response(ChallengeOutput(challenge).data, status=status.HTTP_201_CREATED)
+        return remember(
+            Response(ChallengeOutput(challenge).data, status=status.HTTP_201_CREATED), f"challenge:{challenge.nonce}"
+        )
 
 
-class WalletProofApi(APIView):
+class WalletProofApi(OnboardingApi):
     api_key_scopes = SUBMIT_ALL
 
     class InputSerializer(serializers.Serializer[Any]):
@@ -642,10 +691,10 @@ class WalletProofApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         wallet = services.wallet_proof_verify(wallet=wallet, by=_user(request), **data.validated_data)
-        return Response(WalletOutput(wallet).data)
+        return remember(Response(WalletOutput(wallet).data), f"wallet:{wallet.public_id}")
 
 
-class ApplicationSubmitApi(APIView):
+class ApplicationSubmitApi(OnboardingApi):
     api_key_scopes = SUBMIT_ALL
 
     @extend_schema(request=None, responses=ApplicationOutput, parameters=[IDEMPOTENCY_PARAM])
@@ -653,7 +702,7 @@ class ApplicationSubmitApi(APIView):
     def post(self, request: Request, public_id: Any) -> Response:
         application = _get_application(request, public_id)
         application = services.application_submit(application=application, by=_user(request))
-        return Response(_detail(application))
+        return remember(Response(_detail(application)), f"application:{application.public_id}")
 
 
 class TimelineEntryOutput(serializers.Serializer[Any]):
@@ -665,7 +714,7 @@ class TimelineEntryOutput(serializers.Serializer[Any]):
     details = serializers.JSONField(source="data")
 
 
-class ApplicationTimelineApi(APIView):
+class ApplicationTimelineApi(OnboardingApi):
     api_key_scopes = READ_STATUS
 
     @extend_schema(responses=TimelineEntryOutput(many=True))

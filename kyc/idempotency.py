@@ -1,5 +1,13 @@
-"""`Idempotency-Key` for unsafe API calls: the first answer is stored and replayed for a retry with the same
-key and the same request; the same key with a different request is refused."""
+"""`Idempotency-Key` for unsafe API calls: a retry with the same key and the same request gets the first answer's
+status again, without acting twice; the same key with a different request is refused.
+
+The record keeps no response body: answers carry personal data (birth dates, ID numbers, home addresses) that
+`kyc_person` encrypts and that retention anonymises, and a copy here would sit in clear for 48 hours and in
+backups. A handler names what its answer shows (`remember(response, "person:<uuid>")`) and the view rebuilds
+that answer on a replay through `replay()`, with the same access checks as any call: the retry sees the
+resource as it is now. Only successful answers are remembered; a refused request changed nothing, so a retry
+simply runs again.
+"""
 
 from __future__ import annotations
 
@@ -38,6 +46,15 @@ def _fingerprint(request: Request) -> str:
     return digest.hexdigest()
 
 
+RESOURCE_ATTR = "idempotency_resource"
+
+
+def remember(response: Response, resource: str) -> Response:
+    """Mark what `response` shows ("<kind>:<id>"), so a replay can rebuild it instead of storing it."""
+    setattr(response, RESOURCE_ATTR, resource[:100])
+    return response
+
+
 def idempotent(handler: Callable[..., Response]) -> Callable[..., Response]:
     @wraps(handler)
     def wrapper(self: Any, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -74,12 +91,12 @@ def idempotent(handler: Callable[..., Response]) -> Callable[..., Response]:
             except BaseException:
                 existing.delete()
                 raise
-            if response.status_code >= 500:
+            if response.status_code >= 400:
                 existing.delete()
             else:
                 existing.status_code = response.status_code
-                existing.response_body = response.data
-                existing.save(update_fields=["status_code", "response_body"])
+                existing.resource = getattr(response, RESOURCE_ATTR, "")
+                existing.save(update_fields=["status_code", "resource"])
             return response
         if existing.request_hash != fingerprint:
             return Response(
@@ -91,7 +108,8 @@ def idempotent(handler: Callable[..., Response]) -> Callable[..., Response]:
                 {"detail": f"A request with this {HEADER} is still being processed; retry shortly."},
                 status=status.HTTP_409_CONFLICT,
             )
-        response = Response(existing.response_body, status=existing.status_code)
+        body = self.replay(request, existing.resource, *args, **kwargs) if existing.resource else None
+        response = Response(body, status=existing.status_code)
         response["Idempotent-Replayed"] = "true"
         return response
 

@@ -388,8 +388,6 @@ class WalletAddress(BaseModel):
     proof_message = models.TextField(blank=True)
     proof_signature = models.TextField(blank=True)
     proof_chain_id = models.PositiveBigIntegerField(null=True, blank=True)
-    # Set when the address is already on another applicant's application: the reviewer sees why.
-    claimed_elsewhere = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -397,7 +395,8 @@ class WalletAddress(BaseModel):
             models.UniqueConstraint(fields=["application", "address"], name="kyc_wallet_unique_per_application"),
         ]
         indexes = [
-            # "Is this address claimed by someone else?" and the review queue's wallet search: WHERE address = ?
+            # "Is this address proven by another customer?" (review_selectors) and the review queue's wallet search:
+            # WHERE address = ?
             models.Index(fields=["address"], name="kyc_wallet_address_idx"),
         ]
 
@@ -426,7 +425,8 @@ class WalletChallenge(BaseModel):
 
 
 class IdempotencyRecord(models.Model):
-    """The stored answer to an unsafe API call made with an `Idempotency-Key`, replayed on a retry."""
+    """An unsafe API call made with an `Idempotency-Key`: its status and what its answer showed (`resource`,
+    "<kind>:<public id>"), so a retry is answered without acting twice. No response body: see kyc.idempotency."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=200)
@@ -434,7 +434,7 @@ class IdempotencyRecord(models.Model):
     path = models.CharField(max_length=300)
     request_hash = models.CharField(max_length=64)
     status_code = models.PositiveSmallIntegerField()
-    response_body = models.JSONField(null=True, blank=True)
+    resource = models.CharField(max_length=100, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -59,7 +59,7 @@ def applicant_notify(application: Application, *, message: str = "") -> None:
     )
     subject = f"Your application {application.reference}: {application.get_status_display().lower()}"
     recipients = _recipients(application)
-    transaction.on_commit(lambda: send_mail(subject, body, None, recipients))
+    transaction.on_commit(lambda: send_mail(subject, body, None, recipients), robust=True)
 
 
 def expiry_warning_send(application: Application) -> None:
@@ -69,7 +69,7 @@ def expiry_warning_send(application: Application) -> None:
     subject = f"Your approval {application.reference} ends on {application.valid_until:%d %B %Y}"
     body = render_to_string("kyc/email/expiry_warning.txt", {"application": application, "url": url})
     recipients = _recipients(application)
-    transaction.on_commit(lambda: send_mail(subject, body, None, recipients))
+    transaction.on_commit(lambda: send_mail(subject, body, None, recipients), robust=True)
 
 
 # --- officers (in the portal) ------------------------------------------------------------------------------

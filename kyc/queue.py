@@ -53,6 +53,16 @@ SORT_LABELS = {
 }
 
 
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _printable(text: str) -> str:
+    """The search text without control characters: nobody types them, PostgreSQL refuses a NUL in a query
+    parameter (and in the audit entry of an export), and a tab or newline pasted with a reference should
+    still find it."""
+    return _CONTROL_CHARACTERS.sub("", text)
+
+
 @dataclass(frozen=True)
 class QueueFilters:
     status: str = ""
@@ -82,7 +92,7 @@ class QueueFilters:
             assignee=assignee if assignee in ("me", "none") or assignee.isdigit() else "",
             open_hits=params.get("open_hits") in ("1", "on", "true"),
             overdue=params.get("overdue") in ("1", "on", "true"),
-            q=str(params.get("q", "")).strip()[:200],
+            q=_printable(str(params.get("q", ""))).strip()[:200],
             sort=sort if sort in SORTS else "due",
         )
 

@@ -10,7 +10,7 @@ from typing import Any
 from django.db.models import Q
 
 from core.models import AuditEvent
-from kyc.models import Application, HitAdjudication
+from kyc.models import Application, HitAdjudication, WalletAddress
 
 S = Application.Status
 
@@ -161,3 +161,23 @@ def case_hits_with_rulings(application: Application) -> list[Any]:
         hit.ruling = ruling  # type: ignore[attr-defined]
         hit.is_open = not hit.suppressed and (ruling is None or ruling.ruling == HitAdjudication.Ruling.ESCALATE)  # type: ignore[attr-defined]
     return hits
+
+
+def case_wallets_claimed_elsewhere(case: Application, wallets: Sequence[WalletAddress]) -> set[Any]:
+    """Public ids of the case's proven wallets whose address another customer (another organisation, or another
+    person's own applications) has proven too: custodians share addresses legitimately, the reviewer judges.
+
+    Only proven claims count, on both sides: an applicant who merely types someone else's address into a draft
+    neither learns that it is known nor marks the owner's case. Computed at read time, so the mark goes when
+    either claim goes (a wallet removed, a draft deleted). Staff pages only.
+    """
+    proven = {w.address for w in wallets if w.verified_at is not None}
+    if not proven:
+        return set()
+    others = WalletAddress.objects.filter(address__in=proven, verified_at__isnull=False).exclude(application=case)
+    if case.organisation_id is not None:
+        others = others.exclude(application__organisation_id=case.organisation_id)
+    else:
+        others = others.exclude(application__applicant_id=case.applicant_id, application__organisation__isnull=True)
+    shared = set(others.values_list("address", flat=True))
+    return {w.public_id for w in wallets if w.verified_at is not None and w.address in shared}

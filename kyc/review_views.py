@@ -120,6 +120,7 @@ def case_detail(request: HttpRequest, public_id: str) -> HttpResponse:
             "people": people,
             "documents": documents,
             "wallets": wallets,
+            "wallets_claimed_elsewhere": review_selectors.case_wallets_claimed_elsewhere(case, wallets),
             "approvals": case.approvals.select_related("by"),
             "decisions": decisions,
             "hits": hits,

@@ -193,7 +193,7 @@ def case_screening_start(*, application_id: int) -> list[Check]:
                 target=application,
                 data={"checks": [{"id": c.pk, "kind": c.kind, "ref": c.subject_ref} for c in created]},
             )
-        transaction.on_commit(lambda: case_screening_settle(application_id=application_id))
+        transaction.on_commit(lambda: case_screening_settle(application_id=application_id), robust=True)
     return created
 
 
@@ -335,7 +335,7 @@ def case_screening_rerun(*, application: Application, by: User) -> list[Check]:
         # ones are kept, and the case settles once they all have a result. Never a move without screening.
         application_id = application.pk
         audit_record(actor=by, action="case.screening_rerun", target=application, data={"checks": [], "restart": True})
-        transaction.on_commit(lambda: screening_start_task.delay(application_id))
+        transaction.on_commit(lambda: screening_start_task.delay(application_id), robust=True)
         return []
     if not checks:
         raise ApplicationError(
@@ -355,7 +355,7 @@ def case_screening_rerun(*, application: Application, by: User) -> list[Check]:
         for check_id in ids:
             check_run_task.delay(check_id)
 
-    transaction.on_commit(enqueue)
+    transaction.on_commit(enqueue, robust=True)
     return checks
 
 
@@ -401,7 +401,7 @@ def _on_resubmitted(sender: Any, instance: StatusTransition, created: bool, **kw
     # row is the one place every resubmission passes through; the task runs only if the transition commits.
     if created and instance.to_status == S.RESUBMITTED:
         application_id = instance.application_id
-        transaction.on_commit(lambda: screening_start_task.delay(application_id))
+        transaction.on_commit(lambda: screening_start_task.delay(application_id), robust=True)
 
 
 def application_id_for_ref(subject_ref: str) -> int | None:

@@ -369,7 +369,7 @@ def _delete_files_on_commit(names: list[str]) -> None:
         for name in names:
             storage.delete(name)
 
-    transaction.on_commit(delete)
+    transaction.on_commit(delete, robust=True)
 
 
 def _read_edges(upload: UploadedFile) -> tuple[bytes, bytes, str, int]:
@@ -423,6 +423,7 @@ def document_upload(
         content_type, sha256, size = document_validate(upload=upload)
     except ValidationError as exc:
         raise _field_error("file", exc.messages[0], exc.code or "file") from exc
+    _document_quota_check(application, size)
     extension = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}[content_type]
     # Random name: nothing about the applicant or the original name leaks into the storage listing.
     name = f"kyc/{application.public_id.hex[:2]}/{secrets.token_hex(16)}{extension}"
@@ -450,6 +451,32 @@ def document_upload(
         storage.delete(stored)
         raise
     return document
+
+
+def _document_quota_check(application: Application, size: int) -> None:
+    """Refuse an upload past the application's document count or total size (the application is locked)."""
+    from django.db.models import Count, Sum
+
+    held = application.documents.aggregate(count=Count("pk"), total=Sum("size"))
+    count, total = held["count"] or 0, held["total"] or 0
+    max_count = int(settings.KYC_DOCUMENTS_MAX_PER_APPLICATION)
+    max_total = int(settings.KYC_DOCUMENTS_MAX_TOTAL_BYTES)
+    if count >= max_count:
+        raise _field_error(
+            "file",
+            f"This application already has {count} documents, the most it may hold ({max_count}); remove one "
+            "that is no longer needed first.",
+            "too_many_documents",
+        )
+    if total + size > max_total:
+        mb = 1024 * 1024
+        raise _field_error(
+            "file",
+            f"This file ({size / mb:.1f} MB) would bring the application's documents to {(total + size) / mb:.1f} "
+            f"MB, over the {max_total / mb:.0f} MB they may hold together; send a smaller scan or remove a "
+            "document first.",
+            "documents_too_large",
+        )
 
 
 @transaction.atomic
@@ -480,8 +507,9 @@ def normalise_address(value: str) -> str:
 
 @transaction.atomic
 def wallet_add(*, application: Application, by: User, address: str, label: str, purpose: str) -> WalletAddress:
-    """Add an unproven wallet. An address already on another applicant's application is flagged (not refused:
-    custodians share addresses legitimately, the reviewer decides)."""
+    """Add an unproven wallet. Whether another customer holds the same address is not said here (the applicant
+    must not learn it) nor marked on anyone's case: reviewers see it once both sides proved the address
+    (`review_selectors.case_wallets_claimed_elsewhere`)."""
     application = _lock(application)
     ensure_editable(application, "wallets")
     checksummed = normalise_address(address)
@@ -493,26 +521,14 @@ def wallet_add(*, application: Application, by: User, address: str, label: str, 
         raise _field_error("label", "Give the wallet a label (for example “Treasury cold wallet”).", "required")
     if application.wallets.filter(address=checksummed).exists():
         raise _field_error("address", f"{checksummed} is already on this application.", "duplicate")
-    others = WalletAddress.objects.filter(address=checksummed).exclude(application=application)
-    if application.organisation_id is not None:
-        others = others.exclude(application__organisation_id=application.organisation_id)
-    else:
-        others = others.exclude(application__applicant=application.applicant, application__organisation__isnull=True)
-    # Flag both sides: the reviewer of either case should see that the address is shared.
-    claimed = others.update(claimed_elsewhere=True) > 0
     wallet = WalletAddress.objects.create(
-        application=application, address=checksummed, label=label.strip(), purpose=purpose, claimed_elsewhere=claimed
+        application=application, address=checksummed, label=label.strip(), purpose=purpose
     )
     audit_record(
         actor=by,
         action="application.wallet_added",
         target=application,
-        data={
-            "wallet": str(wallet.public_id),
-            "address": checksummed,
-            "purpose": purpose,
-            "claimed_elsewhere": claimed,
-        },
+        data={"wallet": str(wallet.public_id), "address": checksummed, "purpose": purpose},
     )
     return wallet
 
@@ -796,7 +812,7 @@ def application_submit(*, application: Application, by: User) -> Application:
         renewal_rulings_carry(renewal=application, by=by)  # before screening starts (on commit)
     application = application_transition(application=application, to=Application.Status.SUBMITTED, by=by)
     pk = application.pk
-    transaction.on_commit(lambda: application_submitted.send(sender=Application, application_id=pk))
+    transaction.on_commit(lambda: application_submitted.send(sender=Application, application_id=pk), robust=True)
     return application
 
 

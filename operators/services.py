@@ -72,7 +72,8 @@ def _mail_on_commit(operator: OperatorProfile, subject: str, body: str) -> None:
         transaction.on_commit(
             lambda: send_mail(
                 f"[ClayStack] {subject}", body, settings.DEFAULT_FROM_EMAIL, recipients, fail_silently=False
-            )
+            ),
+            robust=True,
         )
 
 

@@ -4,11 +4,14 @@ anonymisation marker, never deleted (except drafts that never became AML records
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from core.models import BaseModel
+from kyc.storage import document_storage
 
 
 class RetentionRecord(BaseModel):
@@ -70,3 +73,49 @@ class AnonymisedAccount(models.Model):
 
     def __str__(self) -> str:
         return f"account {self.user_id} anonymised"
+
+
+class DataExport(BaseModel):
+    """One personal-data archive (privacy.export), built by a Celery task rather than in the request: an
+    archive holds every document of every application of its subject and can take long to build.
+
+    Requested by the subject (self-service, without screening results) or by an approver answering a subject
+    access request (with them); only the requester may download it, until `expires_at`, after which the beat
+    job deletes the file. The archive is personal data: it lives in the documents' private storage.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting to be prepared"
+        BUILDING = "building", "Being prepared"
+        READY = "ready", "Ready to download"
+        FAILED = "failed", "Could not be prepared"
+        EXPIRED = "expired", "Expired"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    subject = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    include_screening = models.BooleanField(default=False)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    file = models.FileField(max_length=200, storage=document_storage, blank=True)
+    size = models.PositiveBigIntegerField(null=True, blank=True)
+    ready_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    # The exception's class name only: messages can carry paths or values.
+    error = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            # The rate limit and the requester's list: WHERE requested_by = ? AND created_at >= ?.
+            models.Index(fields=["requested_by", "created_at"], name="privacy_export_requester_idx"),
+            # The beat job: WHERE status IN ('pending', 'building', 'ready').
+            models.Index(fields=["status"], name="privacy_export_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"data export {self.public_id} ({self.status})"
+
+    @property
+    def filename(self) -> str:
+        stamp = (self.ready_at or self.created_at).strftime("%Y%m%dT%H%M%SZ")
+        return f"personal-data-{self.subject.public_id}-{stamp}.zip"

@@ -13,7 +13,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from kyc.models import Application
-from privacy.models import RetentionRecord
+from privacy.models import DataExport, RetentionRecord
 
 S = Application.Status
 # A relationship has ended once the case reached one of these (rejection counts from its decision).
@@ -135,3 +135,26 @@ def retention_held() -> QuerySet[RetentionRecord]:
 
 def retention_done(*, limit: int = 200) -> QuerySet[RetentionRecord]:
     return RetentionRecord.objects.filter(anonymised_at__isnull=False).order_by("-anonymised_at")[:limit]
+
+
+def data_exports_of(*, requester: Any, subject: Any = None) -> QuerySet[DataExport]:
+    """The requester's archives of the last week, newest first (the page lists them with their links)."""
+    since = timezone.now() - dt.timedelta(days=7)
+    exports = DataExport.objects.filter(requested_by=requester, created_at__gte=since).select_related("subject")
+    if subject is not None:
+        exports = exports.filter(subject=subject)
+    return exports.order_by("-created_at")[:20]
+
+
+def data_export_get_for_download(*, user: Any, public_id: Any) -> DataExport | None:
+    """A ready, unexpired archive that `user` requested; None for anything else (the view answers 404)."""
+    return (
+        DataExport.objects.select_related("subject")
+        .filter(
+            public_id=public_id,
+            requested_by_id=getattr(user, "pk", None),
+            status=DataExport.Status.READY,
+            expires_at__gt=timezone.now(),
+        )
+        .first()
+    )

@@ -1,4 +1,5 @@
-"""Writes of the privacy app: legal holds and the anonymisation of what is due.
+"""Writes of the privacy app: legal holds, the anonymisation of what is due, and personal-data exports (built
+by a task, downloaded from a link).
 
 Anonymisation overwrites personal values with `PRIVACY_ANONYMISED_MARKER` and deletes the documents' files;
 it keeps everything an auditor needs to follow the case: the reference, the status history, the decisions,
@@ -24,7 +25,7 @@ from core.audit import audit_record
 from core.exceptions import ApplicationError
 from kyc.adjudication import subject_refs
 from kyc.models import Application, Document, Person
-from privacy.models import AnonymisedAccount, RetentionRecord
+from privacy.models import AnonymisedAccount, DataExport, RetentionRecord
 from privacy.selectors import RetentionItem, retention_due, retention_items, subject_key_for
 
 logger = logging.getLogger(__name__)
@@ -158,7 +159,7 @@ def _delete_files_on_commit(names: list[str]) -> None:
         for name in names:
             storage.delete(name)
 
-    transaction.on_commit(delete)
+    transaction.on_commit(delete, robust=True)
 
 
 def _screening_anonymise(refs: list[str]) -> int:
@@ -341,3 +342,169 @@ def retention_enforce(*, now: dt.datetime | None = None) -> dict[str, Any]:
     if summary["subjects"] or summary["failed"]:
         logger.info("Retention: %s", summary)
     return summary
+
+
+# Data exports ------------------------------------------------------------------------------------------------
+
+_IN_PROGRESS = (DataExport.Status.PENDING, DataExport.Status.BUILDING)
+_EXPORT_WINDOW = dt.timedelta(hours=24)
+
+
+def _enqueue_export_build(export_id: int) -> None:
+    from privacy.tasks import data_export_build_task
+
+    data_export_build_task.delay(export_id)
+
+
+@transaction.atomic
+def data_export_request(*, subject: User, by: User, include_screening: bool) -> DataExport:
+    """Ask for a personal-data archive of `subject`, built by `privacy.data_export_build` after commit.
+
+    Refused while one for the same requester and subject is being prepared, and past
+    PRIVACY_EXPORTS_PER_DAY requests (not counting failed ones) for the same requester and subject in 24 hours:
+    building reads every document of every application. Audited as `privacy.export_requested`.
+    """
+    User.objects.select_for_update().filter(pk=by.pk).first()  # one request at a time per requester
+    now = timezone.now()
+    recent = DataExport.objects.filter(requested_by=by, subject=subject, created_at__gte=now - _EXPORT_WINDOW).exclude(
+        status=DataExport.Status.FAILED
+    )
+    if recent.filter(status__in=_IN_PROGRESS).exists():
+        raise ApplicationError(
+            "An archive is already being prepared; its download link appears on this page when it is ready.",
+            code="export_in_progress",
+        )
+    limit = int(settings.PRIVACY_EXPORTS_PER_DAY)
+    made = list(recent.order_by("created_at").values_list("created_at", flat=True))
+    if len(made) >= limit:
+        next_at = made[len(made) - limit] + _EXPORT_WINDOW
+        raise ApplicationError(
+            f"At most {limit} archive{'s' if limit != 1 else ''} a day can be requested; the next one after "
+            f"{next_at:%d %b %Y %H:%M} UTC. The archives already made stay downloadable until they expire.",
+            code="export_rate_limited",
+        )
+    export = DataExport.objects.create(subject=subject, requested_by=by, include_screening=include_screening)
+    audit_record(
+        actor=by,
+        action="privacy.export_requested",
+        target=export,
+        data={
+            "subject": str(subject.public_id),
+            "self_service": by.pk == subject.pk,
+            "screening_included": include_screening,
+        },
+    )
+    export_id = export.pk
+    transaction.on_commit(lambda: _enqueue_export_build(export_id), robust=True)
+    return export
+
+
+def data_export_build(*, export_id: int) -> DataExport | None:
+    """Build the archive of a pending export into private storage and make it downloadable for
+    PRIVACY_EXPORT_TTL_HOURS; the requester is e-mailed a link to the page that offers it.
+
+    Claims the export with a conditional update (pending to building), so a duplicate task does nothing and
+    returns None. Not one transaction: the build reads every document and must not hold locks meanwhile (the
+    archive's own audit entry, `privacy.exported`, is written by `privacy.export.subject_export`). A failure
+    marks the export failed with the error's class name; the requester may ask again.
+    """
+    import secrets
+
+    from django.core.files import File
+
+    from privacy.export import subject_export
+
+    now = timezone.now()
+    claimed = DataExport.objects.filter(pk=export_id, status=DataExport.Status.PENDING).update(
+        status=DataExport.Status.BUILDING, updated_at=now
+    )
+    if not claimed:
+        return None
+    export = DataExport.objects.select_related("subject", "requested_by").get(pk=export_id)
+    storage = DataExport._meta.get_field("file").storage
+    stored = ""
+    try:
+        with subject_export(
+            subject=export.subject, by=export.requested_by, include_screening=export.include_screening
+        ) as handle:
+            size = handle.seek(0, 2)
+            handle.seek(0)
+            # A random name, like the documents': nothing about the subject in the storage listing.
+            stored = storage.save(f"exports/{secrets.token_hex(16)}.zip", File(handle))
+    except Exception as exc:
+        if stored:
+            storage.delete(stored)
+        logger.exception("The data export %s could not be built.", export.public_id)
+        DataExport.objects.filter(pk=export_id).update(
+            status=DataExport.Status.FAILED, error=type(exc).__name__[:200], updated_at=timezone.now()
+        )
+        return DataExport.objects.get(pk=export_id)
+    done = timezone.now()
+    expires = done + dt.timedelta(hours=int(settings.PRIVACY_EXPORT_TTL_HOURS))
+    with transaction.atomic():
+        DataExport.objects.filter(pk=export_id).update(
+            status=DataExport.Status.READY, file=stored, size=size, ready_at=done, expires_at=expires, updated_at=done
+        )
+        export.refresh_from_db()
+        _export_ready_mail_on_commit(export)
+    return export
+
+
+def _export_ready_mail_on_commit(export: DataExport) -> None:
+    from django.core.mail import send_mail
+    from django.urls import reverse
+
+    own = export.requested_by_id == export.subject_id
+    page = reverse("privacy:my_data" if own else "privacy:retention")
+    expires = export.expires_at
+    body = (
+        "The personal data archive you asked for is ready.\n\n"
+        f"Download it from {settings.SITE_URL}{page} (signed in) before "
+        f"{expires:%d %b %Y %H:%M} UTC; after that it is deleted and you can ask for a new one.\n"
+    )
+    recipient = export.requested_by.email
+    subject = f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}Your personal data archive is ready"
+    transaction.on_commit(lambda: send_mail(subject, body, None, [recipient]), robust=True)
+
+
+@transaction.atomic
+def data_export_downloaded(*, export: DataExport, by: User) -> None:
+    audit_record(actor=by, action="privacy.export_downloaded", target=export, data={"size": export.size})
+
+
+def data_exports_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """The beat job: deletes the files of expired archives, and enqueues again the builds lost on the way
+    (pending past PRIVACY_EXPORT_STALE_MINUTES, or building for longer than the task may run)."""
+    now = now or timezone.now()
+    expired = 0
+    for export in DataExport.objects.filter(status=DataExport.Status.READY, expires_at__lte=now):
+        with transaction.atomic():
+            if not DataExport.objects.filter(pk=export.pk, status=DataExport.Status.READY).update(
+                status=DataExport.Status.EXPIRED, file="", updated_at=now
+            ):
+                continue
+            _delete_export_file_on_commit(export.file.name or "")
+            expired += 1
+    stale = now - dt.timedelta(minutes=int(settings.PRIVACY_EXPORT_STALE_MINUTES))
+    stuck = now - dt.timedelta(seconds=int(settings.PRIVACY_EXPORT_BUILD_TIME_LIMIT) * 2)
+    lost = list(
+        DataExport.objects.filter(
+            Q(status=DataExport.Status.PENDING, updated_at__lte=stale)
+            | Q(status=DataExport.Status.BUILDING, updated_at__lte=stuck)
+        ).values_list("pk", flat=True)
+    )
+    # A build that outlived its time limit was killed: it may start again (the claim is pending -> building).
+    DataExport.objects.filter(pk__in=lost, status=DataExport.Status.BUILDING).update(
+        status=DataExport.Status.PENDING, updated_at=now
+    )
+    for export_id in lost:
+        _enqueue_export_build(export_id)
+    requeued = len(lost)
+    return {"expired": expired, "requeued": requeued}
+
+
+def _delete_export_file_on_commit(name: str) -> None:
+    if not name:
+        return
+    storage = DataExport._meta.get_field("file").storage
+    transaction.on_commit(lambda: storage.delete(name), robust=True)

@@ -2,7 +2,8 @@
 
 - /staff/privacy/: what is due for anonymisation, held, done (approvers and auditors: AUDIT_VIEW).
 - legal hold set / clear and the staff export of a data subject: approvers only (CASE_APPROVE).
-- /privacy/my-data/: any signed-in user downloads their own archive (self-service access request).
+- /privacy/my-data/: any signed-in user asks for their own archive (self-service access request).
+- /privacy/exports/<id>/: the archive, built by a task, for whoever asked for it, until it expires.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -25,18 +26,11 @@ from kyc.models import Application
 from privacy import export, selectors, services
 
 
-def _archive_response(handle: Any, *, subject_id: str) -> FileResponse:
-    stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
-    response = FileResponse(
-        handle, as_attachment=True, filename=f"personal-data-{subject_id}-{stamp}.zip", content_type="application/zip"
-    )
-    response["Cache-Control"] = "private, no-store"
-    return response
-
-
 @capability_required(Capability.AUDIT_VIEW)
 def retention_overview(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
+    # Holds and subject access exports are the same officers' (the approvers').
+    can_export = user_has_capability(request.user, services.HOLD_CAPABILITY)
     items = selectors.retention_items()
     due = sorted((i for i in items if i.is_due(now)), key=lambda i: (i.due_at or now, i.reference))
     upcoming = sorted(
@@ -52,9 +46,10 @@ def retention_overview(request: HttpRequest) -> HttpResponse:
             "waiting_on_live_relationship": waiting,
             "held": list(selectors.retention_held()),
             "done": list(selectors.retention_done()),
-            "can_hold": user_has_capability(request.user, services.HOLD_CAPABILITY),
+            "can_hold": can_export,
             "settings_years": settings.PRIVACY_RETENTION_YEARS_AML,
             "settings_draft_days": settings.PRIVACY_DRAFT_RETENTION_DAYS,
+            "exports": selectors.data_exports_of(requester=request.user) if can_export else [],
         },
     )
 
@@ -98,25 +93,61 @@ def legal_hold_clear(request: HttpRequest, public_id: Any) -> HttpResponse:
     return redirect("privacy:retention")
 
 
-# The decorator is typed for HttpResponse; a streamed FileResponse passes through it unchanged.
-@capability_required(services.HOLD_CAPABILITY)  # type: ignore[arg-type]
+def _request_export(request: HttpRequest, *, subject: Any, include_screening: bool) -> None:
+    try:
+        services.data_export_request(subject=subject, by=request.user, include_screening=include_screening)  # type: ignore[arg-type]
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            "The archive is being prepared. Its download link appears on this page when it is ready (usually "
+            "within minutes), and you will get an e-mail.",
+        )
+
+
+@capability_required(services.HOLD_CAPABILITY)
 @require_POST
-def staff_export(request: HttpRequest) -> HttpResponseBase:
+def staff_export(request: HttpRequest) -> HttpResponse:
     """An officer answers a subject access request: the archive includes the screening results, which the
-    officer reviews before handing it over."""
+    officer reviews before handing it over. Built in the background; the link appears on the retention page."""
     email = request.POST.get("email", "")
     subject = export.subject_find(email=email) if email.strip() else None
     if subject is None:
         messages.error(request, "email: no account has that e-mail address; enter the subject's sign-in e-mail.")
         return redirect("privacy:retention")
-    handle = export.subject_export(subject=subject, by=request.user, include_screening=True)  # type: ignore[arg-type]
-    return _archive_response(handle, subject_id=str(subject.public_id))
+    _request_export(request, subject=subject, include_screening=True)
+    return redirect("privacy:retention")
 
 
 @login_required
-def my_data(request: HttpRequest) -> HttpResponseBase:
-    """Self-service: GET explains what the archive holds, POST downloads it (audited)."""
+def my_data(request: HttpRequest) -> HttpResponse:
+    """Self-service: GET explains what the archive holds and lists the archives asked for, POST asks for one
+    (built in the background, rate limited, audited)."""
     if request.method == "POST":
-        handle = export.subject_export(subject=request.user, by=request.user, include_screening=False)  # type: ignore[arg-type]
-        return _archive_response(handle, subject_id=str(request.user.public_id))  # type: ignore[union-attr]
-    return render(request, "privacy/my_data.html", {"applications": len(export.export_applications(request.user))})  # type: ignore[arg-type]
+        _request_export(request, subject=request.user, include_screening=False)
+        return redirect("privacy:my_data")
+    return render(
+        request,
+        "privacy/my_data.html",
+        {
+            "applications": len(export.export_applications(request.user)),  # type: ignore[arg-type]
+            "exports": selectors.data_exports_of(requester=request.user, subject=request.user),
+            "per_day": settings.PRIVACY_EXPORTS_PER_DAY,
+            "ttl_hours": settings.PRIVACY_EXPORT_TTL_HOURS,
+        },
+    )
+
+
+@login_required
+def export_download(request: HttpRequest, export_id: Any) -> HttpResponseBase:
+    """The archive, for the person who asked for it only, while it has not expired; anything else is a 404."""
+    archive = selectors.data_export_get_for_download(user=request.user, public_id=export_id)
+    if archive is None:
+        raise Http404("No archive of yours has this id, or it has expired.")
+    services.data_export_downloaded(export=archive, by=request.user)  # type: ignore[arg-type]
+    response = FileResponse(
+        archive.file.open("rb"), as_attachment=True, filename=archive.filename, content_type="application/zip"
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -227,7 +227,7 @@ def list_import(
 
                 monitoring_for_version_task.delay(version_id)
 
-            transaction.on_commit(_enqueue)
+            transaction.on_commit(_enqueue, robust=True)
     return ImportOutcome(version=version, created=True, new_entity_ids=diff["added"] + diff["changed"])
 
 
@@ -301,7 +301,7 @@ def check_create(
 
                 check_run_task.delay(check_id)
 
-            transaction.on_commit(_enqueue)
+            transaction.on_commit(_enqueue, robust=True)
     return check
 
 
@@ -546,7 +546,7 @@ def monitoring_run(*, version_id: int | None = None) -> list[Check]:
     if created and settings.SCREENING_MONITORING_ALERT:
         alert: Callable[[list[int]], None] = import_string(settings.SCREENING_MONITORING_ALERT)
         ids = [c.pk for c in created]
-        transaction.on_commit(lambda: alert(ids))
+        transaction.on_commit(lambda: alert(ids), robust=True)
     return created
 
 

@@ -19,4 +19,4 @@ def check_settled_on_commit(*, check_id: int, subject_ref: str, status: str, out
     def send() -> None:
         check_settled.send(sender=None, check_id=check_id, subject_ref=subject_ref, status=status, outcome=outcome)
 
-    transaction.on_commit(send)
+    transaction.on_commit(send, robust=True)

@@ -132,7 +132,7 @@ def whitelist_change_request(
         },
         data={"reason": reason},
     )
-    transaction.on_commit(_enqueue_sync)
+    transaction.on_commit(_enqueue_sync, robust=True)
     return change
 
 
@@ -268,7 +268,7 @@ def batch_approve(*, batch: Batch, by: Any) -> Batch:
     )
     if count >= batch.approvals_required:
         batch_transition(batch=batch, to=Batch.Status.READY, note=f"{count} board approvals", actor=by)
-        transaction.on_commit(_enqueue_sync)
+        transaction.on_commit(_enqueue_sync, robust=True)
     return batch
 
 
@@ -333,4 +333,4 @@ def whitelist_drift_heal(*, reconciliation: Reconciliation, by: Any) -> list[Cha
 def whitelist_push_now(*, by: Any) -> None:
     """Staff asked for a sync now instead of at the next beat tick."""
     audit_record(actor=by, action="whitelist.push_now")
-    transaction.on_commit(_enqueue_sync)
+    transaction.on_commit(_enqueue_sync, robust=True)

@@ -107,6 +107,29 @@ def test_a_key_reads_its_organisations_application_status(alice: Any) -> None:
     assert key.last_used_at is not None
 
 
+def test_a_status_key_reads_the_status_and_none_of_the_personal_data(alice: Any) -> None:
+    from eth_account import Account
+
+    from kyc.tests.factories import complete_company
+
+    application = complete_company(alice, Account.create())
+    person = application.people.first()
+    assert person is not None and person.date_of_birth is not None
+    _key, plaintext = _issue(alice, ["status:read"])
+    response = _get(f"/api/v1/applications/{application.public_id}/", plaintext)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == application.status and body["reference"] == application.reference
+    for hidden in ("people", "company", "documents", "wallets", "source_of_funds", "missing"):
+        assert hidden not in body, hidden
+    text = response.content.decode()
+    for value in (person.legal_name, person.id_document_number, person.residential_address, str(person.date_of_birth)):
+        assert value not in text
+    # With the submit scope too, the key reads what it filled in.
+    _key, full = _issue(alice, BOTH)
+    assert _get(f"/api/v1/applications/{application.public_id}/", full).json()["people"]
+
+
 def test_a_key_without_the_submit_scope_cannot_create_an_application(alice: Any) -> None:
     _key, plaintext = _issue(alice, ["status:read"])
     response = _post("/api/v1/applications/", plaintext, {"subject_type": "institution"})
@@ -145,7 +168,9 @@ def test_a_key_cannot_reach_another_application_its_creator_can_see(alice: Any, 
     assert refused.status_code == 400
 
 
-@pytest.mark.parametrize("problem", ["wrong secret", "unknown prefix", "expired", "revoked", "creator left"])
+@pytest.mark.parametrize(
+    "problem", ["wrong secret", "unknown prefix", "expired", "revoked", "creator left", "creator demoted"]
+)
 def test_a_bad_key_gets_a_401_that_names_no_detail_of_the_key(alice: Any, problem: str) -> None:
     key, plaintext = _issue(alice)
     if problem == "wrong secret":
@@ -156,6 +181,8 @@ def test_a_bad_key_gets_a_401_that_names_no_detail_of_the_key(alice: Any, proble
         ApiKey.objects.filter(pk=key.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     elif problem == "revoked":
         api_key_revoke(api_key=key, by=alice)
+    elif problem == "creator demoted":
+        Membership.objects.filter(user=alice).update(role=Membership.Role.MEMBER)
     else:
         Membership.objects.filter(user=alice).delete()
     response = _get("/api/v1/applications/", plaintext)

@@ -108,3 +108,35 @@ def test_a_withdrawn_invitation_cannot_be_accepted(alice: Any, django_capture_on
     response = _client(gone).post(reverse("invitation_accept", args=[token]))
     assert b"withdrawn" in response.content
     assert not Membership.objects.filter(user=gone).exists()
+
+
+def test_the_audit_trail_keeps_no_invitee_or_member_email(alice: Any, django_capture_on_commit_callbacks: Any) -> None:
+    from accounts.invitations import organisation_invitation_revoke
+    from accounts.services import organisation_member_add
+
+    org = alice.organisations.get()
+    token = _invite(_client(alice), org, "Dora@Acme.example", django_capture_on_commit_callbacks)
+    dora = UserFactory(email="dora@acme.example")
+    assert _client(dora).post(reverse("invitation_accept", args=[token])).status_code == 302
+    withdrawn, _token = organisation_invitation_create(
+        organisation=org, email="erin@acme.example", by=alice, accept_url_base="/i/"
+    )
+    organisation_invitation_revoke(invitation=withdrawn, by=alice)
+    frank = UserFactory(email="frank@acme.example")
+    organisation_member_add(organisation=org, user=frank, by=alice)
+
+    events = AuditEvent.objects.filter(action__startswith="organisation.")
+    trail = str(list(events.values("before", "after", "data", "target_repr", "actor_label")))
+    for email in ("dora@acme.example", "erin@acme.example", "frank@acme.example", "alice@acme.example"):
+        assert email not in trail.lower(), email
+    invited = events.get(action="organisation.member_invited", after__invitation=str(withdrawn.public_id))
+    # The same address invited twice gives the same digest, so repeated invitations still show.
+    again, _token = organisation_invitation_create(
+        organisation=org, email="ERIN@acme.example", by=alice, accept_url_base="/i/"
+    )
+    second = events.get(action="organisation.member_invited", after__invitation=str(again.public_id))
+    assert invited.after and second.after and invited.after["email_digest"] == second.after["email_digest"]
+    joined = events.get(action="organisation.member_added", actor=dora).after
+    assert joined and joined["user"] == f"user:{dora.public_id}"
+    added = events.get(action="organisation.member_added", actor=alice).after
+    assert added and added["user"] == f"user:{frank.public_id}"

@@ -59,6 +59,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Before any view or process_view (CSRF reads the form) touches the body; after the session, so the 413 page
+    # renders like the others.
+    "core.middleware.RequestSizeLimitMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.StaffSessionTimeoutMiddleware",
@@ -99,8 +102,20 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache and broker ----------------------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
+# Redis failing must not fail pages: core.cache.FailOpenRedisCache answers a miss (with a logged warning) when
+# Redis is unreachable, and the short socket timeouts keep a Redis that hangs from holding every request.
+REDIS_CACHE_TIMEOUT_SECONDS = env.float("REDIS_CACHE_TIMEOUT_SECONDS", default=0.5)
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "core.cache.FailOpenRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_CACHE_TIMEOUT_SECONDS,
+                "socket_timeout": REDIS_CACHE_TIMEOUT_SECONDS,
+            },
+        }
+    }
 else:
     # File-based so the web server, worker and beat processes share rate limits and heartbeats.
     CACHES = {
@@ -362,6 +377,22 @@ from .components.screening import *  # noqa: E402, F403
 from .components.screening import BEAT_SCHEDULE as _SCREENING_BEAT  # noqa: E402
 from .components.whitelist import *  # noqa: E402, F403
 from .components.whitelist import BEAT_SCHEDULE as _WHITELIST_BEAT  # noqa: E402
+
+# Request sizes ---------------------------------------------------------------------------------------------
+# The largest request body accepted at all: the largest file the portal takes (a 10 MB document) plus room for the
+# form around it. core.middleware.RequestSizeLimitMiddleware answers 413 from the Content-Length, before a byte
+# of the body is read; the reverse proxy refuses earlier still (docs/deploy.md, client_max_body_size). Django's
+# own limits below apply to what gets through: form fields and JSON bodies (not files) are refused above
+# DATA_UPLOAD_MAX_MEMORY_SIZE, files above FILE_UPLOAD_MAX_MEMORY_SIZE are streamed to a temporary file instead
+# of memory, and a request carries at most DATA_UPLOAD_MAX_NUMBER_FILES files (the portal takes one at a time).
+REQUEST_MAX_BODY_BYTES: int = env.int(
+    "REQUEST_MAX_BODY_BYTES",
+    default=max(KYC_DOCUMENT_MAX_BYTES, OPERATORS_DEPOSIT_FILE_MAX_BYTES) + 1024 * 1024,  # noqa: F405
+)
+DATA_UPLOAD_MAX_MEMORY_SIZE: int = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2 * 1024 * 1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE: int = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=2 * 1024 * 1024)
+DATA_UPLOAD_MAX_NUMBER_FIELDS: int = env.int("DATA_UPLOAD_MAX_NUMBER_FIELDS", default=1000)
+DATA_UPLOAD_MAX_NUMBER_FILES: int = env.int("DATA_UPLOAD_MAX_NUMBER_FILES", default=5)
 
 for _app_beat in (
     _KYC_BEAT,

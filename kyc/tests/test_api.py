@@ -231,6 +231,48 @@ def test_an_idempotency_key_replays_the_first_answer_and_creates_once(alice: Any
     assert "different request" in other.data["detail"]
 
 
+def test_idempotency_records_keep_no_personal_data_and_a_retry_still_gets_the_answer(alice: Any) -> None:
+    from kyc.models import IdempotencyRecord
+
+    client = _api(alice)
+    app_id = client.post(API, {"subject_type": "individual"}, format="json", HTTP_IDEMPOTENCY_KEY="create").data["id"]
+    answers = {}
+    for attempt in ("first", "retry"):
+        answers[attempt] = client.put(f"{API}{app_id}/profile/", PERSON, format="json", HTTP_IDEMPOTENCY_KEY="profile")
+        assert answers[attempt].status_code == 200, answers[attempt].data
+    assert answers["retry"]["Idempotent-Replayed"] == "true"
+    assert answers["retry"].json() == answers["first"].json()
+    assert answers["retry"].json()["id_document_number"] == "P1234567"
+    stored = str(list(IdempotencyRecord.objects.values()))
+    for value in ("P1234567", "1984-03-14", "1 High Street", "Jane Example", "Engineer", "Salary"):
+        assert value not in stored, value
+    # A refused request is not remembered: it changed nothing, so the corrected retry runs.
+    refused = client.post(f"{API}{app_id}/people/", {"legal_name": ""}, format="json", HTTP_IDEMPOTENCY_KEY="bad")
+    assert refused.status_code == 400
+    assert not IdempotencyRecord.objects.filter(key="bad").exists()
+
+
+def test_documents_per_application_are_capped_by_count_and_total_size(alice: Any, settings: Any) -> None:
+    client = _api(alice)
+    app_id = client.post(API, {"subject_type": "individual"}, format="json").data["id"]
+    settings.KYC_DOCUMENTS_MAX_PER_APPLICATION = 2
+    for n in range(2):
+        assert _upload(client, app_id, "id_front", f"id{n}.pdf", PDF_BYTES).status_code == 201
+    refused = _upload(client, app_id, "id_back", "third.pdf", PDF_BYTES)
+    assert refused.status_code == 400
+    assert refused.data["field"] == "file" and "already has 2 documents" in refused.data["detail"]
+    settings.KYC_DOCUMENTS_MAX_PER_APPLICATION = 50
+    settings.KYC_DOCUMENTS_MAX_TOTAL_BYTES = 2 * len(PDF_BYTES) + len(PDF_BYTES) // 2
+    too_big = _upload(client, app_id, "id_back", "third.pdf", PDF_BYTES)
+    assert too_big.status_code == 400 and "they may hold together" in too_big.data["detail"]
+    assert Document.objects.count() == 2
+    # Removing one makes room again.
+    first = Document.objects.first()
+    assert first is not None
+    assert client.delete(f"{API}{app_id}/documents/{first.public_id}/").status_code == 204
+    assert _upload(client, app_id, "id_back", "third.pdf", PDF_BYTES).status_code == 201
+
+
 def test_an_idempotent_upload_is_stored_once(alice: Any) -> None:
     client = _api(alice)
     app_id = client.post(

@@ -193,6 +193,19 @@ def test_the_queue_searches_by_reference_company_name_lei_person_name_and_wallet
     assert _refs(client, q="0x" + "0" * 40) == []
 
 
+def test_a_nul_byte_in_the_search_is_ignored_on_the_page_the_api_and_the_csv(
+    acme: Application, solo: Application, reviewer: Any
+) -> None:
+    client = _client(reviewer)
+    for url in ("/staff/cases/", reverse(API), "/staff/reports/queue.csv"):
+        response = client.get(url + "?q=%00")
+        assert response.status_code == 200, url
+        response = client.get(f"{url}?q=%00{acme.reference}%00")
+        assert response.status_code == 200, url
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        assert acme.reference in body.decode() and solo.reference not in body.decode(), url
+
+
 def test_counts_per_status_cover_the_whole_queue_whatever_the_filter(
     acme: Application, solo: Application, reviewer: Any
 ) -> None:

@@ -169,19 +169,6 @@ def test_text_that_is_not_a_sign_in_message_is_refused(wallet: WalletAddress, al
         services.wallet_proof_verify(wallet=wallet, by=alice, message="hello", signature=sign(wallet_key, "hello"))
 
 
-def test_an_address_claimed_by_another_applicant_is_flagged(
-    wallet: WalletAddress, charlie: Any, wallet_key: Any
-) -> None:
-    theirs = services.application_create(
-        by=charlie, subject_type="institution", organisation=charlie.organisations.get()
-    )
-    flagged = services.wallet_add(
-        application=theirs, by=charlie, address=wallet_key.address, label="Mine", purpose="staking_deposits"
-    )
-    assert flagged.claimed_elsewhere is True
-    assert wallet.claimed_elsewhere is False
-
-
 def test_fee_recipient_is_only_for_operators(application: Any, alice: Any, wallet_key: Any) -> None:
     with pytest.raises(ApplicationError, match="Only node operators declare a fee-recipient"):
         services.wallet_add(
@@ -189,23 +176,80 @@ def test_fee_recipient_is_only_for_operators(application: Any, alice: Any, walle
         )
 
 
-def test_the_earlier_claim_is_flagged_too(wallet: WalletAddress, charlie: Any, wallet_key: Any) -> None:
+CLAIM_BADGE = "also proven by another customer"
+
+
+def _case_page(user: Any, application: Any) -> str:
+    from django.test import Client
+    from django.urls import reverse
+
+    client = Client()
+    client.force_login(user)
+    response = client.get(reverse("kyc:case", args=[application.public_id]))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def _submitted_case(alice: Any, wallet_key: Any) -> Any:
+    from kyc.tests.factories import complete_company
+
+    case = complete_company(alice, wallet_key)
+    return services.application_submit(application=case, by=alice)
+
+
+def test_an_applicant_who_types_another_customers_address_learns_nothing_and_flags_nothing(
+    alice: Any, charlie: Any, wallet_key: Any, reviewer: Any
+) -> None:
+    from django.test import Client
+
+    case = _submitted_case(alice, wallet_key)
+    client = Client()
+    client.force_login(charlie)
+    theirs = client.post(
+        "/api/v1/applications/",
+        {"subject_type": "institution", "organisation": str(charlie.organisations.get().public_id)},
+        content_type="application/json",
+    ).json()
+    added = client.post(
+        f"/api/v1/applications/{theirs['id']}/wallets/",
+        {"address": wallet_key.address, "label": "Mine", "purpose": "staking_deposits"},
+        content_type="application/json",
+    )
+    assert added.status_code == 201
+    assert "claimed_elsewhere" not in added.json()
+    listed = client.get(f"/api/v1/applications/{theirs['id']}/wallets/").json()
+    assert listed == [added.json()]
+    page = client.get(f"/applications/{theirs['id']}/step/wallets/")
+    assert page.status_code == 200 and "another applicant" not in page.content.decode()
+    # Alice's case carries no mark from an address Charlie could not prove.
+    assert CLAIM_BADGE not in _case_page(reviewer, case)
+
+
+def test_an_address_proven_by_two_customers_is_shown_to_staff_until_one_claim_goes(
+    alice: Any, charlie: Any, wallet_key: Any, reviewer: Any
+) -> None:
+    from kyc.tests.factories import prove_wallet
+
+    case = _submitted_case(alice, wallet_key)
+    # A custodian's shared address: Charlie proves it too.
     theirs = services.application_create(
         by=charlie, subject_type="institution", organisation=charlie.organisations.get()
     )
-    services.wallet_add(application=theirs, by=charlie, address=wallet_key.address, label="M", purpose="withdrawals")
-    wallet.refresh_from_db()
-    assert wallet.claimed_elsewhere is True
+    wallet = prove_wallet(theirs, charlie, wallet_key)
+    assert CLAIM_BADGE in _case_page(reviewer, case)
+    services.wallet_remove(wallet=wallet, by=charlie)
+    assert CLAIM_BADGE not in _case_page(reviewer, case)
 
 
 def test_the_same_address_in_two_applications_of_one_organisation_is_not_flagged(
-    wallet: WalletAddress, alice: Any, wallet_key: Any
+    alice: Any, wallet_key: Any, reviewer: Any
 ) -> None:
+    from kyc.tests.factories import prove_wallet
+
+    case = _submitted_case(alice, wallet_key)
     second = services.application_create(by=alice, subject_type="institution", organisation=alice.organisations.get())
-    again = services.wallet_add(
-        application=second, by=alice, address=wallet_key.address, label="M", purpose="withdrawals"
-    )
-    assert again.claimed_elsewhere is False
+    prove_wallet(second, alice, wallet_key)
+    assert CLAIM_BADGE not in _case_page(reviewer, case)
 
 
 def test_a_hardware_wallet_signature_with_v_0_or_1_is_accepted(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import json
@@ -16,7 +17,7 @@ from core.models import AuditEvent
 from kyc.models import Application, Document
 from kyc.tests.factories import complete_company, complete_individual
 from privacy.export import JSON_NAME
-from privacy.models import RetentionRecord
+from privacy.models import DataExport, RetentionRecord
 from privacy.tests.factories import rejected_individual
 
 STAFF_URLS = ["privacy:retention"]
@@ -34,6 +35,19 @@ def _archive(response: Any) -> zipfile.ZipFile:
     assert response["Content-Type"] == "application/zip"
     assert response["Content-Disposition"].startswith("attachment;")
     return zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+
+
+def _exported(client: Client, url: str, data: dict[str, Any] | None = None) -> zipfile.ZipFile:
+    """Ask for an archive, build it as the worker does after commit, download it from its link."""
+    from privacy.tasks import data_export_build_task
+
+    asked = client.post(url, data or {})
+    assert asked.status_code == 302, asked.content[:500]
+    export = DataExport.objects.latest("created_at")
+    data_export_build_task(export.pk)
+    export.refresh_from_db()
+    assert export.status == DataExport.Status.READY, export.error
+    return _archive(client.get(reverse("privacy:export_download", args=[export.public_id])))
 
 
 @pytest.fixture
@@ -147,7 +161,7 @@ def test_an_approver_exports_a_subject_with_decrypted_values_and_byte_identical_
     alice: Any, wallet_key: Any, approver: Any
 ) -> None:
     application = complete_company(alice, wallet_key)
-    archive = _archive(_client(approver).post(reverse("privacy:staff_export"), {"email": "ALICE@acme.example"}))
+    archive = _exported(_client(approver), reverse("privacy:staff_export"), {"email": "ALICE@acme.example"})
     data = json.loads(archive.read(JSON_NAME))
     assert data["account"]["email"] == "alice@acme.example"
     assert data["account"]["organisations"][0]["name"] == "Acme Capital Ltd"
@@ -191,7 +205,7 @@ def test_an_applicant_downloads_their_own_data_without_screening_results(
     page = client.get(reverse("privacy:my_data"))
     assert page.status_code == 200
     assert "1 application you work on" in page.content.decode()
-    archive = _archive(client.post(reverse("privacy:my_data")))
+    archive = _exported(client, reverse("privacy:my_data"))
     data = json.loads(archive.read(JSON_NAME))
     assert data["account"]["email"] == "bob@acme.example"
     assert [a["reference"] for a in data["applications"]] == [application.reference]
@@ -214,7 +228,7 @@ def test_an_export_after_anonymisation_holds_markers_and_no_files(
     with django_capture_on_commit_callbacks(execute=True):
         retention_enforce(now=years_later(5, days=1))
     user.refresh_from_db()
-    archive = _archive(_client(approver).post(reverse("privacy:staff_export"), {"email": user.email}))
+    archive = _exported(_client(approver), reverse("privacy:staff_export"), {"email": user.email})
     data = json.loads(archive.read(JSON_NAME))
     exported = data["applications"][0]
     assert exported["reference"] == application.reference
@@ -230,8 +244,91 @@ def test_an_applicant_sees_the_decision_as_they_were_told_it_never_the_internal_
 
     user = UserFactory(email="gina.rejected@example.net")
     rejected_individual(user, wallet_key, reviewer)
-    archive = _archive(_client(user).post(reverse("privacy:my_data")))
+    archive = _exported(_client(user), reverse("privacy:my_data"))
     text = archive.read(JSON_NAME).decode()
     decision = json.loads(text)["applications"][0]["decisions"][0]
     assert (decision["outcome"], decision["message"]) == ("rejected", "We could not verify your identity.")
     assert "passport photo unreadable" not in text
+
+
+def test_asking_for_an_archive_builds_nothing_in_the_request_and_enqueues_the_build_after_commit(
+    alice: Any, wallet_key: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from unittest import mock
+
+    complete_company(alice, wallet_key)
+    client = _client(alice)
+    with (
+        mock.patch("privacy.tasks.data_export_build_task.delay", autospec=True) as delay,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        response = client.post(reverse("privacy:my_data"), follow=True)
+    assert response.status_code == 200
+    assert "being prepared" in response.content.decode()
+    export = DataExport.objects.get()
+    delay.assert_called_once_with(export.pk)
+    assert (export.status, export.file.name) == (DataExport.Status.PENDING, "")
+    assert not AuditEvent.objects.filter(action="privacy.exported").exists()
+    assert AuditEvent.objects.filter(action="privacy.export_requested", actor=alice).exists()
+    # The page says it is on its way, with no link yet.
+    page = client.get(reverse("privacy:my_data")).content.decode()
+    assert "Waiting to be prepared" in page and "/privacy/exports/" not in page
+
+
+def test_exports_are_rate_limited_per_day_and_one_at_a_time(alice: Any, settings: Any) -> None:
+    import time_machine
+    from django.utils import timezone
+
+    from privacy.tasks import data_export_build_task
+
+    settings.PRIVACY_EXPORTS_PER_DAY = 2
+    client = _client(alice)
+    client.post(reverse("privacy:my_data"))
+    busy = client.post(reverse("privacy:my_data"), follow=True).content.decode()
+    assert "already being prepared" in busy
+    data_export_build_task(DataExport.objects.get().pk)
+    client.post(reverse("privacy:my_data"))
+    data_export_build_task(DataExport.objects.latest("created_at").pk)
+    refused = client.post(reverse("privacy:my_data"), follow=True).content.decode()
+    assert "At most 2 archives a day" in refused
+    assert DataExport.objects.count() == 2
+    with time_machine.travel(timezone.now() + dt.timedelta(hours=24, minutes=1)):
+        assert _client(alice).post(reverse("privacy:my_data")).status_code == 302
+        assert DataExport.objects.count() == 3
+
+
+def test_only_the_requester_downloads_an_archive_and_only_until_it_expires(alice: Any, bob: Any, approver: Any) -> None:
+    import time_machine
+    from django.utils import timezone
+
+    from privacy.services import data_exports_sweep
+
+    _exported(_client(alice), reverse("privacy:my_data"))
+    export = DataExport.objects.get()
+    url = reverse("privacy:export_download", args=[export.public_id])
+    for other in (bob, approver):
+        assert _client(other).get(url).status_code == 404
+    storage = DataExport._meta.get_field("file").storage
+    assert storage.exists(export.file.name)
+    with time_machine.travel(timezone.now() + dt.timedelta(hours=25)):
+        assert _client(alice).get(url).status_code == 404
+        assert data_exports_sweep()["expired"] == 1
+    export.refresh_from_db()
+    assert (export.status, export.file.name) == (DataExport.Status.EXPIRED, "")
+
+
+def test_a_lost_build_is_enqueued_again_by_the_sweep(alice: Any) -> None:
+    from unittest import mock
+
+    import time_machine
+    from django.utils import timezone
+
+    from privacy.services import data_exports_sweep
+
+    _client(alice).post(reverse("privacy:my_data"))
+    export = DataExport.objects.get()
+    with mock.patch("privacy.tasks.data_export_build_task.delay", autospec=True) as delay:
+        assert data_exports_sweep()["requeued"] == 0
+        with time_machine.travel(timezone.now() + dt.timedelta(minutes=16)):
+            assert data_exports_sweep()["requeued"] == 1
+    delay.assert_called_once_with(export.pk)

@@ -11,6 +11,11 @@ from claystack_portal.env import env
 
 # Documents: largest accepted upload, in bytes (10 MB by default).
 KYC_DOCUMENT_MAX_BYTES: int = env.int("KYC_DOCUMENT_MAX_BYTES", default=10 * 1024 * 1024)
+# Per application: at most this many documents, together at most this many bytes (enough for a company with a
+# dozen directors and owners, each with an identity document and a proof of address). Beyond it an upload is
+# refused with the numbers, so one draft cannot fill the storage or make its data export enormous.
+KYC_DOCUMENTS_MAX_PER_APPLICATION: int = env.int("KYC_DOCUMENTS_MAX_PER_APPLICATION", default=50)
+KYC_DOCUMENTS_MAX_TOTAL_BYTES: int = env.int("KYC_DOCUMENTS_MAX_TOTAL_BYTES", default=200 * 1024 * 1024)
 
 # S3-compatible document storage (django-storages) is switched on by KYC_S3_BUCKET; the rest is then required.
 KYC_S3_BUCKET: str = env.str("KYC_S3_BUCKET", default="")

@@ -35,10 +35,22 @@ if PRIVACY_DRAFT_RETENTION_DAYS < 1:
 # What replaces a personal value once anonymised.
 PRIVACY_ANONYMISED_MARKER: str = "[anonymised]"
 
+# Personal-data exports (privacy/my-data and the staff subject access export) are built by a task: a requester
+# may ask for PRIVACY_EXPORTS_PER_DAY archives of one subject in 24 hours (failed ones not counted), each is
+# downloadable for PRIVACY_EXPORT_TTL_HOURS, then deleted. A build not started after PRIVACY_EXPORT_STALE_MINUTES
+# (its message lost) is enqueued again; a build gets PRIVACY_EXPORT_BUILD_TIME_LIMIT seconds.
+PRIVACY_EXPORTS_PER_DAY: int = env.int("PRIVACY_EXPORTS_PER_DAY", default=3)
+PRIVACY_EXPORT_TTL_HOURS: int = env.int("PRIVACY_EXPORT_TTL_HOURS", default=24)
+PRIVACY_EXPORT_STALE_MINUTES: int = env.int("PRIVACY_EXPORT_STALE_MINUTES", default=15)
+PRIVACY_EXPORT_BUILD_TIME_LIMIT: int = env.int("PRIVACY_EXPORT_BUILD_TIME_LIMIT", default=1800)
+if PRIVACY_EXPORTS_PER_DAY < 1 or PRIVACY_EXPORT_TTL_HOURS < 1:
+    raise ImproperlyConfigured("PRIVACY_EXPORTS_PER_DAY and PRIVACY_EXPORT_TTL_HOURS must be at least 1.")
+
 # Celery beat entries of this app, merged into CELERY_BEAT_SCHEDULE by base.py.
 BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "privacy.retention_enforce": {
         "task": "privacy.retention_enforce",
         "schedule": timedelta(hours=env.int("PRIVACY_RETENTION_EVERY_HOURS", default=24)),
     },
+    "privacy.data_exports_sweep": {"task": "privacy.data_exports_sweep", "schedule": timedelta(minutes=10)},
 }

@@ -252,6 +252,8 @@ PAGES: dict[str, dict[str, Row]] = {
         "POST": staff(A.CASE_APPROVE, ok=ALLOWED),
     },
     "privacy:my_data": {"GET": signed_in(), "POST": signed_in(ALLOWED)},
+    # An archive is for whoever asked for it (here organisation A's owner); everyone else is told it does not exist.
+    "privacy:export_download": {"GET": owner()},
     # The API's schema and its documentation page: public (they hold no data).
     "api:schema": {"GET": public()},
     "api:docs": {"GET": public()},

@@ -124,6 +124,7 @@ def build_world() -> World:
     _whitelist(world)
     _integrations(world)
     _assurance(world)
+    _privacy(world)
     return world
 
 
@@ -131,6 +132,15 @@ def _assurance(world: World) -> None:
     from assurance.models import VerificationRun
 
     world.extra["verification"] = VerificationRun.objects.create(source="derived target", summary={"violations": 0})
+
+
+def _privacy(world: World) -> None:
+    from privacy.services import data_export_build, data_export_request
+
+    owner = world.users[OWNER]
+    assert owner is not None
+    export = data_export_request(subject=owner, by=owner, include_screening=False)
+    world.extra["data_export"] = data_export_build(export_id=export.pk)
 
 
 def _integrations(world: World) -> None:
