@@ -93,6 +93,9 @@ class Lifecycle(RuleBasedStateMachine):
 
     @rule(target=cases, company=st.booleans(), listed_director=st.booleans())
     def submit(self, company: bool, listed_director: bool) -> Application:
+        return self._new_customer(company, listed_director)
+
+    def _new_customer(self, company: bool, listed_director: bool) -> Application:
         user = UserFactory()
         key = Account.create()
         if company:
@@ -161,7 +164,7 @@ class Lifecycle(RuleBasedStateMachine):
     @initialize(target=cases, company=st.booleans(), level=st.sampled_from(["low", "medium", "high"]))
     def an_approved_customer(self, company: bool, level: str) -> Application:
         """Every run starts from customers already approved (four eyes where the level asks), on chain."""
-        app = self.submit(company=company, listed_director=False)
+        app = self._new_customer(company, False)
         self._approve(app, level, False, False, "false_positive")
         app.refresh_from_db()
         assert app.status == S.APPROVED
