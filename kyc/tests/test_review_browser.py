@@ -158,6 +158,9 @@ def test_a_case_is_claimed_ruled_on_approved_twice_and_the_applicant_sees_the_de
             rita.select_option("#approve-level", "high")
             rita.fill("#approve-reason", "Ownership verified against the register; the SDN hit is a different person.")
             _shot(rita, "review-case-before-approval")
+            # The decision panel says what the rules computed and what an override means.
+            expect(rita.locator("#approve-computed")).to_contain_text("A lower level is an override")
+            rita.locator(".case-panel").screenshot(path=str(SCREENSHOTS / "review-decision-panel.png"))
             rita.click("#approve-form button[type=submit]")
             expect(rita.locator("#case-status")).to_have_text("Pending second approval")
             expect(rita.locator("#approvals")).to_contain_text("rita.reviewer@claystack.example")
