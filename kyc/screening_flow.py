@@ -32,7 +32,7 @@ from django.utils import timezone
 
 from core.audit import audit_record
 from core.exceptions import ApplicationError
-from kyc.adjudication import confirmed_hits, open_hits, subject_refs
+from kyc.adjudication import confirmed_hits, confirmed_pep_hits, open_hits, subject_refs
 from kyc.countries import COUNTRIES
 from kyc.models import COMPANY_SUBJECT_TYPES, Application, Person, StatusTransition, WalletAddress
 from kyc.signals import application_submitted
@@ -49,6 +49,8 @@ S = Application.Status
 APPLICATION_REF = "kyc.application:"
 PERSON_REF = "kyc.person:"
 WALLET_REF = "kyc.wallet:"
+COLLEAGUE_REF = "kyc.colleague:"
+OPERATOR_REF = "kyc.operator:"
 
 # States in which a case's subjects are (re)screened when a submission arrives. Ready for review and in review
 # are there because an officer may claim a resubmitted case before the worker plans its checks: the changed
@@ -64,7 +66,7 @@ class PlannedCheck:
 
     subject_ref: str
     kind: str
-    subject: dict[str, str]
+    subject: dict[str, Any]
     label: str
 
 
@@ -74,10 +76,23 @@ def _country_names(codes: Iterable[str]) -> str:
     return "; ".join(COUNTRIES.get(code, code) for code in codes if code)
 
 
-def _person_subject(person: Person) -> dict[str, str]:
+def _aliases(*groups: Iterable[str] | None) -> list[str]:
+    """Every other name, once, in the order given: other names, then former names (trading names for companies)."""
+    out: list[str] = []
+    for group in groups:
+        for name in group or []:
+            if name and name not in out:
+                out.append(name)
+    return out
+
+
+def _person_subject(person: Person) -> dict[str, Any]:
     dob = person.date_of_birth
     return {
         "name": person.legal_name,
+        # Other and former names are screened with the legal name: a changed or added one changes the subject,
+        # so a resubmission screens it again before review.
+        "aliases": [n for n in _aliases(person.other_names, person.former_names) if n != person.legal_name],
         "schema": "Person",
         # Only the year leaves kyc: the matcher weighs birth years (lists often give no more), and screening's
         # records are not encrypted while the full date of birth is personal data kept encrypted here.
@@ -87,8 +102,9 @@ def _person_subject(person: Person) -> dict[str, str]:
     }
 
 
-def _identity_subject(person: Person, application: Application, ref: str) -> dict[str, str]:
+def _identity_subject(person: Person, application: Application, ref: str) -> dict[str, Any]:
     data = _person_subject(person)
+    del data["aliases"]  # identity verification is of the person's documents, under the legal name
     # The identity provider knows the person by our opaque ref only (no database ids leave the portal).
     data["external_user_id"] = ref
     if person.role == Person.Role.SUBJECT:
@@ -114,7 +130,8 @@ def case_screening_plan(application: Application) -> list[PlannedCheck]:
         label = f"{company.legal_name} (company)"
         subject = {"name": company.legal_name, "schema": "Company", "country": company.jurisdiction}
         if names_on:
-            planned.append(PlannedCheck(ref, "name", subject, label))
+            aliases = [n for n in _aliases(company.trading_names, company.former_names) if n != company.legal_name]
+            planned.append(PlannedCheck(ref, "name", {**subject, "aliases": aliases}, label))
         if providers.get("company") and company.lei:
             planned.append(PlannedCheck(ref, "company", {**subject, "lei": company.lei}, label))
     for person in application.people.all():
@@ -125,6 +142,8 @@ def case_screening_plan(application: Application) -> list[PlannedCheck]:
             planned.append(
                 PlannedCheck(ref, "identity", _identity_subject(person, application, ref), person_label(person))
             )
+    if names_on:
+        planned += _colleague_checks(application) + _operator_checks(application)
     for wallet in application.wallets.all() if wallets_on else ():
         planned.append(
             PlannedCheck(
@@ -134,6 +153,47 @@ def case_screening_plan(application: Application) -> list[PlannedCheck]:
                 f"wallet {wallet.label} {wallet.address}",
             )
         )
+    return planned
+
+
+def _colleague_checks(application: Application) -> list[PlannedCheck]:
+    """The colleagues who act for a company customer (the members of its organisation, under the names they gave)
+    are screened like its directors: each under "kyc.colleague:<case>:<user>", per case."""
+    organisation = application.organisation
+    if organisation is None:
+        return []
+    planned = []
+    members = organisation.memberships.select_related("user").order_by("pk")
+    for membership in members:
+        user = membership.user
+        if user.full_name.strip():
+            planned.append(
+                PlannedCheck(
+                    f"{COLLEAGUE_REF}{application.public_id}:{user.public_id}",
+                    "name",
+                    {"name": user.full_name, "aliases": [], "schema": "Person"},
+                    f"{user.full_name} (colleague acting for the customer)",
+                )
+            )
+    return planned
+
+
+def _operator_checks(application: Application) -> list[PlannedCheck]:
+    """Node operators vetted under this case: the operator's own name (a company's or an individual's) is
+    screened too, under "kyc.operator:<operator>". Read through the reverse relation: kyc does not import the
+    operators app (it is the other way round)."""
+    planned = []
+    company_case = application.subject_type in COMPANY_SUBJECT_TYPES
+    for public_id, name in application.operator_profiles.values_list("public_id", "name").order_by("pk"):
+        if name.strip():
+            planned.append(
+                PlannedCheck(
+                    f"{OPERATOR_REF}{public_id}",
+                    "name",
+                    {"name": name, "aliases": [], "schema": "Company" if company_case else "Person"},
+                    f"{name} (node operator)",
+                )
+            )
     return planned
 
 
@@ -211,6 +271,10 @@ def case_risk_reassess(application: Application) -> None:
         open_hits=len(open_hits(application)),
         confirmed_hits=confirmed_hits(application),
         wallet_hits=_live_wallet_hits(application),
+        pep_hits=[
+            (h.category, f"{h.query_name or h.matched_name} is {h.matched_name} ({h.entity_id}); {h.explanation}")
+            for h in confirmed_pep_hits(application)
+        ],
     )
 
 
@@ -258,6 +322,8 @@ def _subject_labels(application: Application) -> dict[str, str]:
         labels[f"{PERSON_REF}{person.public_id}"] = person_label(person)
     for wallet in application.wallets.all():
         labels[f"{WALLET_REF}{wallet.public_id}"] = f"wallet {wallet.label} {wallet.address}"
+    for item in _colleague_checks(application) + _operator_checks(application):
+        labels[item.subject_ref] = item.label
     return labels
 
 
@@ -407,10 +473,15 @@ def _on_resubmitted(sender: Any, instance: StatusTransition, created: bool, **kw
 def application_id_for_ref(subject_ref: str) -> int | None:
     """The case a screening subject ref belongs to, or None for a ref kyc did not give out."""
     prefix, _, value = subject_ref.partition(":")
+    if prefix == "kyc.colleague":
+        value = value.partition(":")[0]  # the case's id, then the colleague's
+        prefix = "kyc.application"
     try:
         public_id = uuid.UUID(value)
     except ValueError:
         return None
+    if prefix == "kyc.operator":
+        return Application.objects.filter(operator_profiles__public_id=public_id).values_list("pk", flat=True).first()
     if prefix == "kyc.application":
         return Application.objects.filter(public_id=public_id).values_list("pk", flat=True).first()
     if prefix == "kyc.person":

@@ -43,6 +43,7 @@ from kyc.validation import max_document_bytes, sniff_document
 PERSON_FIELDS = (
     "legal_name",
     "other_names",
+    "former_names",
     "date_of_birth",
     "nationalities",
     "country_of_residence",
@@ -65,6 +66,7 @@ PERSON_FIELDS = (
 COMPANY_FIELDS = (
     "legal_name",
     "trading_names",
+    "former_names",
     "registration_number",
     "lei",
     "jurisdiction",
@@ -86,6 +88,7 @@ _SECRET_FIELDS = frozenset(
     {
         "legal_name",
         "other_names",
+        "former_names",
         "date_of_birth",
         "residential_address",
         "occupation",

@@ -457,6 +457,8 @@ class IndexedEntity:
     evidence: Evidence
     source: str = ""
     fingerprint: str = ""
+    category: str = "sanction"  # sanction, pep or rca (a PEP's relative or close associate)
+    note: str = ""  # what the reviewer needs beside the name: a PEP's positions, whom an associate is linked to
 
 
 @dataclass(frozen=True)
@@ -467,6 +469,7 @@ class IndexHit:
     score: float
     explanation: str
     fingerprint: str
+    category: str = "sanction"
 
 
 def _keys(token: str) -> set[str]:
@@ -567,6 +570,8 @@ class CandidateIndex:
                 continue
             matched = ", ".join(f"{a}~{b} {sim:.2f}" for a, b, sim in pairs)
             explanation = f"name {name_score:.2f} ({matched})" + (f"; {'; '.join(notes)}" if notes else "")
+            if entity.note:
+                explanation += f"; {entity.note}"
             best[entity_pos] = IndexHit(
                 entity_id=entity.entity_id,
                 source=entity.source,
@@ -574,6 +579,7 @@ class CandidateIndex:
                 score=round(score, 4),
                 explanation=explanation,
                 fingerprint=entity.fingerprint,
+                category=entity.category,
             )
         return sorted(best.values(), key=lambda h: h.score, reverse=True)[:limit]
 

@@ -78,6 +78,21 @@ def _active_name_version_ids() -> tuple[int, ...]:
     )
 
 
+def entity_note(data: dict[str, object]) -> str:
+    """The line a reviewer reads beside a PEP hit: the public function, or whom a relative or associate is
+    linked to. Empty for sanctions entries (their programmes are on the entity)."""
+    category = data.get("category")
+    if category == "pep":
+        positions = [str(p) for p in data.get("positions") or []]  # type: ignore[attr-defined]
+        return "PEP" + (f": {', '.join(positions[:3])}" if positions else "")
+    if category == "rca":
+        relation = {"family": "family member", "associate": "close associate"}.get(str(data.get("relation")), "")
+        linked = [str(p) for p in data.get("linked_to") or []]  # type: ignore[attr-defined]
+        label = relation or "relative or close associate"
+        return f"{label} of a PEP" + (f" ({', '.join(linked[:3])})" if linked else "")
+    return ""
+
+
 def name_index(*, version_ids: tuple[int, ...] | None = None) -> CandidateIndex:
     """The candidate index over the given (default: active) list versions, built once per set of versions and
     kept in process memory: versions are immutable, so a new import simply changes the key."""
@@ -97,6 +112,8 @@ def name_index(*, version_ids: tuple[int, ...] | None = None) -> CandidateIndex:
                 evidence=Evidence(dobs=tuple(entity.birth_dates), nationalities=tuple(entity.nationalities)),
                 source=entity.version.source,
                 fingerprint=entity.fingerprint,
+                category=str(entity.data.get("category") or "sanction"),
+                note=entity_note(entity.data),
             )
         )
     with _index_lock:

@@ -58,6 +58,7 @@ SOURCE_OPTIONS: dict[str, tuple[str, ...]] = {
     ListSource.UK: ("file",),
     ListSource.CSV: ("file",),
     ListSource.ADDRESS_LIST: ("file",),
+    ListSource.OPENSANCTIONS_PEP: ("file",),
 }
 
 
@@ -74,6 +75,12 @@ def _sha256_path(path: Path) -> str:
 
 def list_parse(*, source: str, files: dict[str, Path], require_eof_marker: bool = True) -> importers.ParsedList:
     """Parse the files of one source. Raises ListFormatError (nothing stored) on any format problem."""
+    parsed = _list_parse(source=source, files=files, require_eof_marker=require_eof_marker)
+    parsed.normalise_names()
+    return parsed
+
+
+def _list_parse(*, source: str, files: dict[str, Path], require_eof_marker: bool) -> importers.ParsedList:
     if source in (ListSource.OFAC, ListSource.OFAC_CONS):
         if "sdn" not in files:
             raise importers.ListFormatError(f"{source} needs --sdn (the primary records file).")
@@ -89,6 +96,7 @@ def list_parse(*, source: str, files: dict[str, Path], require_eof_marker: bool 
         ListSource.UK: importers.parse_uk,
         ListSource.CSV: importers.parse_generic_csv,
         ListSource.ADDRESS_LIST: importers.parse_address_list,
+        ListSource.OPENSANCTIONS_PEP: importers.parse_opensanctions,
     }
     if source not in parser:
         raise importers.ListFormatError(f"Unknown source {source!r}; accepted: {', '.join(ListSource.values)}.")
@@ -334,6 +342,8 @@ def _store_result(check: Check, result: CheckResult) -> Check:
                 entity_fingerprint=h.entity_fingerprint,
                 suppressed=suppressed,
                 is_history=h.is_history,
+                category=h.category,
+                query_name=h.query_name[:500],
             )
         )
     check.hits.all().delete()
