@@ -133,7 +133,17 @@ class NameSerializerField(serializers.CharField):
             raise serializers.ValidationError(f"This name {exc}", code="invisible_character") from exc
 
 
-def NameListSerializerField(**kwargs: Any) -> serializers.ListField:
-    """A list of names for the API, each one a `NameSerializerField` (errors keyed by the item's index)."""
-    max_length = kwargs.pop("child_max_length", 300)
-    return serializers.ListField(child=NameSerializerField(max_length=max_length), **kwargs)
+class NameListSerializerField(serializers.ListField):
+    """A list of names for the API, each one a `NameSerializerField` (errors keyed by the item's index); empty
+    ones and repeats (after normalisation) dropped, as in the form."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("child", NameSerializerField(max_length=kwargs.pop("child_max_length", 300)))
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> list[str]:
+        out: list[str] = []
+        for name in super().to_internal_value(data):
+            if name and name not in out:
+                out.append(name)
+        return out
