@@ -14,7 +14,8 @@ from django.core.management import CommandError, call_command
 def test_search_details_write_every_hit_with_its_entity_names(lists_imported: None, tmp_path: Path) -> None:
     queries = tmp_path / "queries.csv"
     queries.write_text(
-        "query_name,query_dob,expected_entity_id\nKirill Shamalov,1982,OFAC:24184\nAda Lovelace,1815,\nEric Badege,,UN:CDi.001\n"
+        "query_name,query_dob,expected_entity_id\n"
+        "Kirill Shamalov,1982,OFAC:24184\nAda Lovelace,1815,\nEric Badege,,UN:CDi.001\n"
     )
     details = tmp_path / "details.jsonl"
     out = StringIO()
