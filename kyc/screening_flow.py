@@ -554,3 +554,26 @@ def _notify_monitoring(application: Application, checks: list[Check], entities: 
         ),
         capability="case.review",
     )
+
+
+STALE_LISTS_TITLE = "Screening lists out of date"
+
+
+def lists_stale_alert(messages: list[str]) -> None:
+    """SCREENING_STALE_ALERT: a list is stale or was never imported, so screening relies on old data. The staff
+    who manage screening are notified in the portal, once per SCREENING_STALE_ALERT_REPEAT_HOURS while it lasts
+    (the hourly check would otherwise repeat itself), and the event is audited every time."""
+    from accounts.roles import Capability
+    from kyc.models import Notification
+    from kyc.notifications import notify_officers
+
+    audit_record(actor=None, action="screening.lists_stale", data={"messages": messages})
+    since = timezone.now() - dt.timedelta(hours=settings.SCREENING_STALE_ALERT_REPEAT_HOURS)
+    if Notification.objects.filter(title=STALE_LISTS_TITLE, created_at__gte=since).exists():
+        return
+    notify_officers(
+        application=None,
+        title=STALE_LISTS_TITLE,
+        body=" ".join(messages) + " Check the download (screening.list_refresh) or import the list by hand.",
+        capability=Capability.SCREENING_MANAGE,
+    )
