@@ -30,6 +30,7 @@ from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import Membership
 from core.audit import audit_record
 from core.exceptions import ApplicationError
 from kyc.adjudication import confirmed_hits, confirmed_pep_hits, open_hits, subject_refs
@@ -496,6 +497,78 @@ def _on_check_settled(sender: Any, check_id: int, subject_ref: str, **kwargs: An
     application_id = application_id_for_ref(subject_ref)
     if application_id is not None:
         case_screening_settle(application_id=application_id)
+        _alert_if_approved(application_id, check_id)
+
+
+def _alert_if_approved(application_id: int, check_id: int) -> None:
+    """A name screened after approval (a node operator or colleague added later) that hits a list: the officers
+    are alerted as for a monitoring hit."""
+    from screening.models import Hit
+
+    if not Application.objects.filter(pk=application_id, status=S.APPROVED).exists():
+        return
+    if Hit.objects.filter(check_run_id=check_id, suppressed=False, is_history=False).exists():
+        monitoring_alert([check_id])
+
+
+# Names that join a case after it was screened ---------------------------------------------------------------------
+_NAMES_LATER = (OPERATOR_REF, COLLEAGUE_REF)
+_NAMES_LATER_STATES = frozenset({S.IN_REVIEW, S.READY_FOR_REVIEW, S.PENDING_SECOND_APPROVAL, S.APPROVED})
+
+
+def case_names_screen(*, application_id: int) -> list[Check]:
+    """Screen the node operators and colleagues of a case that were added or renamed after its screening started
+    (an operator registered under an approved case, a colleague who joined the organisation). Only in review or
+    approved: before that, `case_screening_start` plans them with everything else. Idempotent like it: a name
+    whose newest check has the same data is not screened again. Audited as `case.screening_started`."""
+    from screening.services import check_create
+
+    with transaction.atomic():
+        application = Application.objects.select_for_update().get(pk=application_id)
+        if application.status not in _NAMES_LATER_STATES or not settings.SCREENING_PROVIDERS.get("name"):
+            return []
+        plan = [p for p in case_screening_plan(application) if p.subject_ref.startswith(_NAMES_LATER)]
+        latest = _latest_checks({p.subject_ref for p in plan})
+        created = [
+            check_create(kind=item.kind, subject_ref=item.subject_ref, subject=item.subject, by=None)
+            for item in plan
+            if (previous := latest.get((item.subject_ref, item.kind))) is None or previous.subject != item.subject
+        ]
+        if created:
+            audit_record(
+                actor=None,
+                action="case.screening_started",
+                target=application,
+                data={"checks": [{"id": c.pk, "kind": c.kind, "ref": c.subject_ref} for c in created]},
+            )
+    return created
+
+
+@shared_task(name="kyc.case_names_screen", acks_late=True)
+def case_names_screen_task(application_id: int) -> None:
+    """Thin: see case_names_screen (idempotent, so a redelivery is harmless)."""
+    case_names_screen(application_id=application_id)
+
+
+# A lazy sender: kyc does not import the operators app (operators uses kyc), yet its operators are screened.
+@receiver(post_save, sender="operators.OperatorProfile", dispatch_uid="kyc.screening_flow.on_operator_saved")
+def _on_operator_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
+    application_id = instance.kyc_application_id
+    if application_id:
+        transaction.on_commit(lambda: case_names_screen_task.delay(application_id))
+
+
+@receiver(post_save, sender=Membership, dispatch_uid="kyc.screening_flow.on_membership_saved")
+def _on_membership_saved(sender: Any, instance: Membership, created: bool, **kwargs: Any) -> None:
+    if not created:
+        return
+    ids = list(
+        Application.objects.filter(
+            organisation_id=instance.organisation_id, status__in=_NAMES_LATER_STATES
+        ).values_list("pk", flat=True)
+    )
+    for application_id in ids:
+        transaction.on_commit(lambda pk=application_id: case_names_screen_task.delay(pk))
 
 
 # Monitoring hooks (SCREENING_MONITORING_SUBJECTS / SCREENING_MONITORING_ALERT) --------------------------------

@@ -304,3 +304,26 @@ def test_a_confirmed_pep_hit_makes_the_case_high_risk_for_the_approver_not_a_san
     assert app.risk_level == "high" and review.approvals_required(app.risk_level) == 2
     factors = {f["factor"] for f in app.risk_factors}
     assert "pep_screening" in factors and "confirmed_hit" not in factors
+
+
+def test_a_node_operator_registered_under_an_approved_case_is_screened_and_its_hit_alerts_officers(
+    alice: Any, wallet_key: Any, reviewer: Any, lists: None, eager: None, django_capture_on_commit_callbacks: Any
+) -> None:
+    from kyc.models import Notification
+    from operators.tests.factories import OperatorFactory
+
+    app = submit(complete_company(alice, wallet_key), alice, django_capture_on_commit_callbacks)
+    review.case_claim(application=app, by=reviewer)
+    app = review.case_approve(application=app, by=reviewer, reason="screened clear", risk_level="low")
+    assert app.status == S.APPROVED
+    with django_capture_on_commit_callbacks(execute=True):
+        operator = OperatorFactory(organisation=alice.organisations.get(), name="Lazarus Group", kyc_application=app)
+    assert [h.entity_id for h in _hits(app, f"kyc.operator:{operator.public_id}")][:1] == ["OFAC:27307"]
+    assert Notification.objects.filter(
+        recipient=reviewer, application=app, title__contains="new screening hit"
+    ).exists()
+    # Saved again unchanged: nothing is screened twice.
+    before = Check.objects.count()
+    with django_capture_on_commit_callbacks(execute=True):
+        operator.save()
+    assert Check.objects.count() == before
