@@ -567,8 +567,7 @@ def _on_membership_saved(sender: Any, instance: Membership, created: bool, **kwa
             organisation_id=instance.organisation_id, status__in=_NAMES_LATER_STATES
         ).values_list("pk", flat=True)
     )
-    for application_id in ids:
-        transaction.on_commit(lambda pk=application_id: case_names_screen_task.delay(pk))
+    transaction.on_commit(lambda: [case_names_screen_task.delay(pk) for pk in ids])
 
 
 # Monitoring hooks (SCREENING_MONITORING_SUBJECTS / SCREENING_MONITORING_ALERT) --------------------------------
