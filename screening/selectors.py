@@ -102,18 +102,41 @@ def name_index(*, version_ids: tuple[int, ...] | None = None) -> CandidateIndex:
         if cached is not None:
             return cached
     index = CandidateIndex()
-    rows = ListEntity.objects.filter(version_id__in=key).select_related("version").order_by("pk")
-    for entity in rows.iterator(chunk_size=5000):
+    sources = dict(ListVersion.objects.filter(pk__in=key).values_list("pk", "source"))
+    # Plain tuples of the columns the index needs (no model instances, no join per row, and of the `data` column
+    # only the keys PEP entries use): most of a cold start was the ORM building entities and decoding remarks.
+    rows = (
+        ListEntity.objects.filter(version_id__in=key)
+        .order_by("pk")
+        .values_list(
+            "version_id",
+            "entity_id",
+            "schema",
+            "name",
+            "aliases",
+            "birth_dates",
+            "nationalities",
+            "fingerprint",
+            "data__category",
+            "data__positions",
+            "data__relation",
+            "data__linked_to",
+        )
+    )
+    for row in rows.iterator(chunk_size=5000):
+        version_id, entity_id, schema, name, aliases, dobs, nationalities, fingerprint = row[:8]
+        category, positions, relation, linked_to = row[8:]
+        data = {"category": category, "positions": positions, "relation": relation, "linked_to": linked_to}
         index.add(
             IndexedEntity(
-                entity_id=entity.entity_id,
-                schema=entity.schema,
-                names=tuple(entity.all_names),
-                evidence=Evidence(dobs=tuple(entity.birth_dates), nationalities=tuple(entity.nationalities)),
-                source=entity.version.source,
-                fingerprint=entity.fingerprint,
-                category=str(entity.data.get("category") or "sanction"),
-                note=entity_note(entity.data),
+                entity_id=entity_id,
+                schema=schema,
+                names=(name, *[a for a in aliases if a != name]),
+                evidence=Evidence(dobs=tuple(dobs), nationalities=tuple(nationalities)),
+                source=sources[version_id],
+                fingerprint=fingerprint,
+                category=str(category or "sanction"),
+                note=entity_note(data),
             )
         )
     with _index_lock:
