@@ -149,13 +149,17 @@ def open_hits_q() -> Q:
 def _search_q(q: str) -> Q:
     """Reference, LEI and wallet address match exactly in their stored form (upper case, EIP-55) so their
     indexes answer; company and person names match a part, in any case."""
+    from core.names import name_from_source
     from kyc.services import normalise_address
 
+    # Names are stored in one normal form (core.names); the query is put in the same form, so a name typed with
+    # fullwidth letters or pasted with a zero-width character finds what is stored.
+    name = name_from_source(q) or q
     ids: list[QuerySet[Any]] = [
         Application.objects.filter(reference=q.upper()).values("pk"),
         CompanyProfile.objects.filter(lei=q.upper()).values("application_id"),
-        CompanyProfile.objects.filter(legal_name__icontains=q).values("application_id"),
-        Person.objects.filter(legal_name__icontains=q).values("application_id"),
+        CompanyProfile.objects.filter(legal_name__icontains=name).values("application_id"),
+        Person.objects.filter(legal_name__icontains=name).values("application_id"),
     ]
     if re.fullmatch(r"0x[0-9a-fA-F]{40}", q):
         try:
