@@ -235,6 +235,7 @@ def _phonetic(token: str) -> str:
     return _DOUBLES.sub(r"\1", token)
 
 
+@lru_cache(maxsize=200_000)
 def _skeleton(token: str) -> str:
     """Consonant skeleton: what survives romanisation of abjad scripts (Arabic, Hebrew) that omit vowels."""
     if len(token) <= 2:

@@ -227,6 +227,14 @@ def list_import(
             target=version,
             data={"source": source, "number": version.number, "checksum": checksum, "counts": counts},
         )
+        if settings.SCREENING_INDEX_CACHE:
+
+            def _build_index() -> None:
+                from screening.tasks import index_build_task
+
+                index_build_task.delay()
+
+            transaction.on_commit(_build_index)
         if monitor:
             version_id = version.pk
 

@@ -88,3 +88,11 @@ def checks_sweep_task() -> int:
     for check_id in stuck:
         check_run_task.delay(check_id)
     return len(stuck)
+
+
+@shared_task(name="screening.index_build", acks_late=True, time_limit=3600, soft_time_limit=3500)
+def index_build_task() -> int:
+    """Thin: build the candidate index of the active lists once and share it through its file (idempotent)."""
+    from screening.selectors import index_build
+
+    return index_build()

@@ -24,6 +24,12 @@ SCREENING_PROVIDERS: dict[str, str] = {
 SCREENING_MATCH_THRESHOLD = env.float("SCREENING_MATCH_THRESHOLD", default=0.9)
 SCREENING_REVIEW_THRESHOLD = env.float("SCREENING_REVIEW_THRESHOLD", default=0.75)
 
+# The candidate index over the active lists is built once per set of list versions (after each import) and kept
+# in this folder (default: <PORTAL_VAR_DIR>/screening-index), shared by every process on the machine: a new worker
+# loads it instead of rebuilding it from the database. Keyed by the lists' content, so any database may share it.
+SCREENING_INDEX_CACHE = env.bool("SCREENING_INDEX_CACHE", default=True)
+SCREENING_INDEX_DIR = env.str("SCREENING_INDEX_DIR", default="")
+
 # A list version older than this raises a staleness alert on the staff screening page.
 SCREENING_LIST_MAX_AGE_HOURS = env.int("SCREENING_LIST_MAX_AGE_HOURS", default=48)
 
