@@ -276,6 +276,16 @@ def test_colleagues_and_node_operators_are_screened_under_their_names(
     assert [h.entity_id for h in _hits(app, f"kyc.operator:{operator.public_id}")][:1] == ["OFAC:27307"]
     labels = {c.subject_label for c in screening_flow.case_checks(app)}
     assert {"Kirill Shamalov (colleague acting for the customer)", "Lazarus Group (node operator)"} <= labels
+    # The queue's "open hits" filter finds the case by those hits alone.
+    from kyc.queue import open_hits_q
+
+    Hit.objects.exclude(check_run__subject_ref__startswith="kyc.colleague:").update(suppressed=True)
+    assert list(Application.objects.filter(open_hits_q()).values_list("pk", flat=True)) == [app.pk]
+    Hit.objects.update(suppressed=True)
+    Hit.objects.filter(check_run__subject_ref__startswith="kyc.operator:").update(suppressed=False)
+    assert list(Application.objects.filter(open_hits_q()).values_list("pk", flat=True)) == [app.pk]
+    Hit.objects.update(suppressed=True)
+    assert not Application.objects.filter(open_hits_q()).exists()
 
 
 # PEP hits ---------------------------------------------------------------------------------------------------------
