@@ -13,10 +13,19 @@ from accounts.models import Membership, Organisation, RoleAssignment, User
 from accounts.roles import StaffRole
 from core.audit import audit_label, audit_record
 from core.exceptions import ApplicationError
+from core.names import InvalidName, name_clean
 
 
 def user_signed_up_record(*, user: User) -> None:
     audit_record(actor=user, action="user.signed_up", target=user)
+
+
+def _name(value: str, *, field: str) -> str:
+    """Names are normalised once, at input (core.names); one with an invisible character is refused."""
+    try:
+        return name_clean(value)
+    except InvalidName as exc:
+        raise ApplicationError(f"{field}: this name {exc}", code="invisible_character", extra={"field": field}) from exc
 
 
 @transaction.atomic
@@ -45,7 +54,7 @@ def staff_user_create(
     if not role_list:
         raise ApplicationError("A staff user needs at least one role.", code="no_role")
     initial_password = password or secrets.token_urlsafe(18)
-    user = User(email=email, full_name=full_name)
+    user = User(email=email, full_name=_name(full_name, field="full_name"))
     validate_password(initial_password, user)
     user.set_password(initial_password)
     user.save()
@@ -83,7 +92,7 @@ def organisation_create(*, name: str, kind: str, country: str = "", owner: User)
     """Create an organisation with `owner` as its first owner member."""
     if owner.role_assignments.exists():
         raise ApplicationError("Staff accounts cannot belong to an applicant organisation.", code="staff_cannot_apply")
-    organisation = Organisation.objects.create(name=name.strip(), kind=kind, country=country.upper())
+    organisation = Organisation.objects.create(name=_name(name, field="name"), kind=kind, country=country.upper())
     Membership.objects.create(user=owner, organisation=organisation, role=Membership.Role.OWNER)
     audit_record(
         actor=owner,

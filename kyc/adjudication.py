@@ -1,5 +1,10 @@
 """Adjudication of a case's screening hits. Screening knows subjects only by the opaque refs kyc gives them:
-"kyc.application:<uuid>" (the company), "kyc.person:<uuid>" and "kyc.wallet:<uuid>"."""
+"kyc.application:<uuid>" (the company), "kyc.person:<uuid>", "kyc.wallet:<uuid>", "kyc.colleague:<case>:<user>"
+and "kyc.operator:<uuid>".
+
+A hit's category decides what a "true match" ruling means: on a sanctions hit it is a confirmed sanctions match;
+on a PEP hit (or a PEP's relative or close associate) it confirms the person is politically exposed, a risk
+factor that requires enhanced due diligence and the approver's sign-off, not a sanctions match."""
 
 from __future__ import annotations
 
@@ -25,6 +30,11 @@ def subject_refs(application: Application) -> list[str]:
     refs = [f"kyc.application:{application.public_id}"]
     refs += [f"kyc.person:{p}" for p in application.people.values_list("public_id", flat=True)]
     refs += [f"kyc.wallet:{w}" for w in application.wallets.values_list("public_id", flat=True)]
+    # Colleagues acting for the customer and node operators vetted under the case (kyc.screening_flow).
+    if application.organisation is not None:
+        users = application.organisation.memberships.values_list("user__public_id", flat=True)
+        refs += [f"kyc.colleague:{application.public_id}:{u}" for u in users]
+    refs += [f"kyc.operator:{o}" for o in application.operator_profiles.values_list("public_id", flat=True)]
     return refs
 
 
@@ -45,7 +55,25 @@ def open_hits(application: Application) -> list[Hit]:
 
 
 def confirmed_hits(application: Application) -> int:
-    return HitAdjudication.objects.filter(application=application, ruling=HitAdjudication.Ruling.TRUE_MATCH).count()
+    """Confirmed sanctions matches (PEP hits confirmed are counted by `confirmed_pep_hits`)."""
+    return (
+        HitAdjudication.objects.filter(application=application, ruling=HitAdjudication.Ruling.TRUE_MATCH)
+        .filter(hit__category="sanction")
+        .count()
+    )
+
+
+def confirmed_pep_hits(application: Application) -> list[Hit]:
+    """PEP hits (and relatives or close associates) a reviewer confirmed as this case's person, last ruling
+    per hit."""
+    from screening.models import Hit
+
+    last: dict[int, str] = {}
+    rows = HitAdjudication.objects.filter(application=application).exclude(hit__category="sanction")
+    for hit_id, ruling in rows.order_by("at", "pk").values_list("hit_id", "ruling"):
+        last[hit_id] = ruling
+    confirmed = [hit_id for hit_id, ruling in last.items() if ruling == HitAdjudication.Ruling.TRUE_MATCH]
+    return list(Hit.objects.filter(pk__in=confirmed).select_related("check_run").order_by("pk"))
 
 
 @transaction.atomic
@@ -75,10 +103,14 @@ def hit_adjudicate(*, application: Application, hit_id: int, by: User, ruling: s
         actor=by,
         action="case.hit_adjudicated",
         target=application,
-        data={"hit": hit_id, "ruling": ruling, "rationale": rationale},
+        data={"hit": hit_id, "ruling": ruling, "rationale": rationale, "category": hit.category},
     )
-    if ruling == HitAdjudication.Ruling.TRUE_MATCH:
+    if ruling == HitAdjudication.Ruling.TRUE_MATCH and hit.category == "sanction":
         _remove_sanctioned_wallet(application=application, hit=hit, by=by, rationale=rationale)
+    # A ruling changes what the risk rests on (a confirmed PEP makes the case high risk: approver level).
+    from kyc.screening_flow import case_risk_reassess
+
+    case_risk_reassess(application)
     return adjudication
 
 

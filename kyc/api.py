@@ -23,6 +23,7 @@ from rest_framework.views import APIView
 from accounts.authentication import api_key_organisation
 from accounts.models import ApiKey, ApiKeyScope, Organisation, User
 from accounts.permissions import user_is_staff_member
+from core.names import NameListSerializerField, NameSerializerField
 from kyc import selectors, services
 from kyc.idempotency import HEADER as IDEMPOTENCY_HEADER
 from kyc.idempotency import idempotent, remember
@@ -96,6 +97,7 @@ class PersonOutput(serializers.Serializer[Person]):
     role = serializers.CharField()
     legal_name = serializers.CharField()
     other_names = serializers.ListField(child=serializers.CharField())
+    former_names = serializers.ListField(child=serializers.CharField())
     date_of_birth = serializers.DateField(allow_null=True)
     nationalities = serializers.ListField(child=serializers.CharField())
     country_of_residence = serializers.CharField()
@@ -119,6 +121,7 @@ class PersonOutput(serializers.Serializer[Person]):
 class CompanyOutput(serializers.Serializer[CompanyProfile]):
     legal_name = serializers.CharField()
     trading_names = serializers.ListField(child=serializers.CharField())
+    former_names = serializers.ListField(child=serializers.CharField())
     registration_number = serializers.CharField()
     lei = serializers.CharField()
     jurisdiction = serializers.CharField()
@@ -355,8 +358,9 @@ class ApplicationDetailsApi(OnboardingApi):
 
 
 class PersonInput(serializers.Serializer[Any]):
-    legal_name = serializers.CharField(max_length=300)
-    other_names = serializers.ListField(child=serializers.CharField(max_length=300), required=False)
+    legal_name = NameSerializerField(max_length=300)
+    other_names = NameListSerializerField(required=False)
+    former_names = NameListSerializerField(required=False)
     date_of_birth = serializers.DateField(required=False, allow_null=True)
     nationalities = CountryListField(required=False)
     country_of_residence = CountryField(required=False, allow_blank=True)
@@ -412,8 +416,9 @@ class ApplicationCompanyApi(OnboardingApi):
         class Meta:
             ref_name = "ApplicationCompanyInput"
 
-        legal_name = serializers.CharField(max_length=300, required=False)
-        trading_names = serializers.ListField(child=serializers.CharField(max_length=300), required=False)
+        legal_name = NameSerializerField(max_length=300, required=False)
+        trading_names = NameListSerializerField(required=False)
+        former_names = NameListSerializerField(required=False)
         registration_number = serializers.CharField(max_length=64, required=False, allow_blank=True)
         lei = serializers.CharField(max_length=24, required=False, allow_blank=True)
         jurisdiction = CountryField(required=False, allow_blank=True)
@@ -489,7 +494,7 @@ class PersonDetailApi(OnboardingApi):
         class Meta:
             ref_name = "PersonDetailInput"
 
-        legal_name = serializers.CharField(max_length=300, required=False)
+        legal_name = NameSerializerField(max_length=300, required=False)
 
     @extend_schema(responses=PersonOutput, operation_id="applications_people_retrieve")
     def get(self, request: Request, public_id: Any, person_id: Any) -> Response:

@@ -9,6 +9,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from accounts.models import Organisation
+from core.names import NameField, validate_names
 from kyc.countries import COUNTRY_CHOICES
 from kyc.models import CompanyProfile, Document, OperatorCategory, Person, SubjectType, WalletAddress
 from kyc.validation import validate_country, validate_lei
@@ -37,6 +38,21 @@ class ListField(forms.CharField):
         if isinstance(value, list):
             return value
         return split_list(super().to_python(value) or "")
+
+
+class NameListField(ListField):
+    """Other, former or trading names: each one normalised, invisible characters refused naming the character."""
+
+    def clean(self, value: Any) -> list[str]:
+        text = value if isinstance(value, str) else ", ".join(value or [])
+        if self.max_length is not None and len(text) > self.max_length:
+            raise ValidationError(
+                f"Keep the list under {self.max_length} characters (it has {len(text)}).", code="max_length"
+            )
+        items = self.to_python(value)
+        if self.required and not items:
+            raise ValidationError("Give at least one name.", code="required")
+        return validate_names(items)
 
 
 class CountryListField(ListField):
@@ -92,8 +108,9 @@ class DetailsForm(forms.Form):
 class PersonForm(forms.Form):
     """The KYC fields of a person; which ones show depends on the role."""
 
-    legal_name = forms.CharField(label="Full legal name", max_length=300)
-    other_names = ListField(label="Other names (former, aliases), comma-separated", required=False, max_length=1000)
+    legal_name = NameField(label="Full legal name", max_length=300)
+    other_names = NameListField(label="Other names (aliases), comma-separated", required=False, max_length=1000)
+    former_names = NameListField(label="Former names, comma-separated", required=False, max_length=1000)
     date_of_birth = forms.DateField(label="Date of birth", widget=forms.DateInput(attrs={"type": "date"}))
     nationalities = CountryListField(label="Nationalities (ISO codes, comma-separated, e.g. GB, IE)")
     country_of_residence = _country("Country of residence", required=True)
@@ -135,6 +152,7 @@ class PersonForm(forms.Form):
         Person.Role.SUBJECT: (
             "legal_name",
             "other_names",
+            "former_names",
             "date_of_birth",
             "nationalities",
             "country_of_residence",
@@ -178,8 +196,9 @@ class PersonForm(forms.Form):
 
 
 class CompanyForm(forms.Form):
-    legal_name = forms.CharField(label="Registered legal name", max_length=300)
-    trading_names = ListField(label="Trading names, comma-separated", required=False, max_length=1000)
+    legal_name = NameField(label="Registered legal name", max_length=300)
+    trading_names = NameListField(label="Trading names, comma-separated", required=False, max_length=1000)
+    former_names = NameListField(label="Former registered names, comma-separated", required=False, max_length=1000)
     registration_number = forms.CharField(label="Registration number", max_length=64)
     lei = forms.CharField(label="LEI (Legal Entity Identifier, 20 characters)", max_length=24, required=False)
     jurisdiction = _country("Jurisdiction of incorporation", required=True)

@@ -105,7 +105,8 @@ def with_due(qs: QuerySet[Application]) -> QuerySet[Application]:
 
 
 class RefUuid(Func):
-    """The UUID at the end of a subject ref ("kyc.person:<uuid>", the part after `prefix`), in the form the
+    """The UUID right after `prefix` in a subject ref ("kyc.person:<uuid>"; the case's in "kyc.colleague:<case
+    uuid>:<user uuid>"), in the form the
     model's UUID column stores: a uuid on PostgreSQL, 32 hex digits on SQLite. Matching refs to rows this way
     uses the rows' unique public_id index instead of building a ref string for every row."""
 
@@ -119,17 +120,19 @@ class RefUuid(Func):
         self, compiler: Any, connection: Any, **extra_context: Any
     ) -> tuple[str, tuple[Any, ...]]:
         sql, params = compiler.compile(self.source_expressions[0])
-        return f"CAST(SUBSTRING({sql} FROM {len(self.prefix) + 1}) AS uuid)", tuple(params)
+        return f"CAST(SUBSTRING({sql} FROM {len(self.prefix) + 1} FOR 36) AS uuid)", tuple(params)
 
     def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, tuple[Any, ...]]:
         sql, params = compiler.compile(self.source_expressions[0])
-        return f"REPLACE(SUBSTR({sql}, {len(self.prefix) + 1}), '-', '')", tuple(params)
+        return f"REPLACE(SUBSTR({sql}, {len(self.prefix) + 1}, 36), '-', '')", tuple(params)
 
 
-_REF_PATTERN = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+_UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+_REF_PATTERN = _UUID + "$"
+_COLLEAGUE_PATTERN = _UUID + ":" + _UUID + "$"
 
 
-def _open_hit_ids(prefix: str) -> QuerySet[Any]:
+def _open_hit_ids(prefix: str, pattern: str = _REF_PATTERN) -> QuerySet[Any]:
     """Public ids of the subjects under `prefix` with an open hit: live (not a remembered false positive, not
     delisted history) and without a ruling, or whose latest ruling is "escalate". A subject ref belongs to one
     case, so a hit's latest ruling is its ruling on that case. Mirrors `kyc.adjudication.open_hits` in SQL."""
@@ -138,7 +141,7 @@ def _open_hit_ids(prefix: str) -> QuerySet[Any]:
     latest_ruling = HitAdjudication.objects.filter(hit_id=OuterRef("pk")).order_by("-at", "-pk").values("ruling")[:1]
     return (
         Hit.objects.filter(
-            suppressed=False, is_history=False, check_run__subject_ref__regex="^" + re.escape(prefix) + _REF_PATTERN
+            suppressed=False, is_history=False, check_run__subject_ref__regex="^" + re.escape(prefix) + pattern
         )
         .annotate(latest_ruling=Subquery(latest_ruling))
         .filter(Q(latest_ruling__isnull=True) | Q(latest_ruling=HitAdjudication.Ruling.ESCALATE))
@@ -147,25 +150,36 @@ def _open_hit_ids(prefix: str) -> QuerySet[Any]:
 
 
 def open_hits_q() -> Q:
-    """Cases with an open screening hit on the company or the application itself, a person or a wallet: three
-    IN subqueries that start from the (few) hits, each computed once per query."""
+    """Cases with an open screening hit on the company or the application itself, a person, a wallet, a colleague
+    or a node operator: IN subqueries that start from the (few) hits, each computed once per query."""
     return (
         Q(public_id__in=_open_hit_ids("kyc.application:"))
         | Q(pk__in=Person.objects.filter(public_id__in=_open_hit_ids("kyc.person:")).values("application_id"))
         | Q(pk__in=WalletAddress.objects.filter(public_id__in=_open_hit_ids("kyc.wallet:")).values("application_id"))
+        # Colleagues acting for the customer and node operators vetted under the case (kyc.screening_flow).
+        | Q(public_id__in=_open_hit_ids("kyc.colleague:", _COLLEAGUE_PATTERN))
+        | Q(
+            pk__in=Application.objects.filter(operator_profiles__public_id__in=_open_hit_ids("kyc.operator:")).values(
+                "pk"
+            )
+        )
     )
 
 
 def _search_q(q: str) -> Q:
     """Reference, LEI and wallet address match exactly in their stored form (upper case, EIP-55) so their
     indexes answer; company and person names match a part, in any case."""
+    from core.names import name_from_source
     from kyc.services import normalise_address
 
+    # Names are stored in one normal form (core.names); the query is put in the same form, so a name typed with
+    # fullwidth letters or pasted with a zero-width character finds what is stored.
+    name = name_from_source(q) or q
     ids: list[QuerySet[Any]] = [
         Application.objects.filter(reference=q.upper()).values("pk"),
         CompanyProfile.objects.filter(lei=q.upper()).values("application_id"),
-        CompanyProfile.objects.filter(legal_name__icontains=q).values("application_id"),
-        Person.objects.filter(legal_name__icontains=q).values("application_id"),
+        CompanyProfile.objects.filter(legal_name__icontains=name).values("application_id"),
+        Person.objects.filter(legal_name__icontains=name).values("application_id"),
     ]
     if re.fullmatch(r"0x[0-9a-fA-F]{40}", q):
         try:

@@ -148,14 +148,15 @@ def _documents_copy(
 
 
 def _screened_person(person: Person) -> tuple[object, ...]:
-    return (person.legal_name, list(person.other_names), str(person.date_of_birth), list(person.nationalities))
+    return (person.legal_name, list(person.other_names), list(person.former_names), str(person.date_of_birth),
+            list(person.nationalities))  # fmt: skip
 
 
 def _screened_company(company: CompanyProfile | None) -> tuple[object, ...]:
     if company is None:
         return ()
-    return (company.legal_name, list(company.trading_names), company.jurisdiction, company.registration_number,
-            company.lei)  # fmt: skip
+    return (company.legal_name, list(company.trading_names), list(company.former_names), company.jurisdiction,
+            company.registration_number, company.lei)  # fmt: skip
 
 
 def renewal_rulings_carry(*, renewal: Application, by: User) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -160,9 +161,13 @@ def assess(
     open_hits: int = 0,
     confirmed_hits: int = 0,
     wallet_hits: int = 0,
+    pep_hits: Sequence[tuple[str, str]] = (),
     on: dt.date | None = None,
 ) -> Assessment:
-    """Score the application; the screening counts come from the case's screening results."""
+    """Score the application; the screening counts come from the case's screening results. `pep_hits` are the
+    PEP hits a reviewer confirmed, as (category, description): each adds the PEP points of the rule set
+    (`pep.pep`, or `pep.relative` for a relative or close associate) and the case is at least high risk, the level
+    that needs enhanced due diligence and an approver's second approval."""
     rules = rules_set.rules
     people = list(application.people.all())
     factors: list[Factor] = []
@@ -181,6 +186,9 @@ def assess(
                     f"{person.legal_name} owns indirectly ({person.ownership_chain or 'chain not stated'})",
                 )
             )
+    for category, description in pep_hits:
+        key = "relative" if category == "rca" else "pep"
+        factors.append(Factor("pep_screening", int(rules["pep"].get(key, 0)), f"confirmed by screening: {description}"))
     screening = rules["screening"]
     for key, count, label in (
         ("open_hit", open_hits, "open screening hit(s)"),
@@ -211,17 +219,31 @@ def assess(
         level = RiskLevel.MEDIUM
     else:
         level = RiskLevel.LOW
+    if pep_hits and level in (RiskLevel.LOW, RiskLevel.MEDIUM):
+        # A politically exposed customer is enhanced due diligence whatever the points say.
+        level = RiskLevel.HIGH
     return Assessment(score=score, level=str(level), version=rules_set.version, factors=factors)
 
 
 @transaction.atomic
 def application_risk_assess(
-    *, application: Application, by: User | None, open_hits: int = 0, confirmed_hits: int = 0, wallet_hits: int = 0
+    *,
+    application: Application,
+    by: User | None,
+    open_hits: int = 0,
+    confirmed_hits: int = 0,
+    wallet_hits: int = 0,
+    pep_hits: Sequence[tuple[str, str]] = (),
 ) -> Assessment:
     """Score the case under the current rules and store score, level, version and factors on it."""
     application = Application.objects.select_for_update().get(pk=application.pk)
     result = assess(
-        application, current_rules(), open_hits=open_hits, confirmed_hits=confirmed_hits, wallet_hits=wallet_hits
+        application,
+        current_rules(),
+        open_hits=open_hits,
+        confirmed_hits=confirmed_hits,
+        wallet_hits=wallet_hits,
+        pep_hits=pep_hits,
     )
     before = {"risk_score": application.risk_score, "risk_level": application.risk_level}
     application.risk_score = result.score

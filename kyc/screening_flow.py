@@ -30,9 +30,10 @@ from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import Membership
 from core.audit import audit_record
 from core.exceptions import ApplicationError
-from kyc.adjudication import confirmed_hits, open_hits, subject_refs
+from kyc.adjudication import confirmed_hits, confirmed_pep_hits, open_hits, subject_refs
 from kyc.countries import COUNTRIES
 from kyc.models import COMPANY_SUBJECT_TYPES, Application, Person, StatusTransition, WalletAddress
 from kyc.signals import application_submitted
@@ -49,6 +50,8 @@ S = Application.Status
 APPLICATION_REF = "kyc.application:"
 PERSON_REF = "kyc.person:"
 WALLET_REF = "kyc.wallet:"
+COLLEAGUE_REF = "kyc.colleague:"
+OPERATOR_REF = "kyc.operator:"
 
 # States in which a case's subjects are (re)screened when a submission arrives. Ready for review and in review
 # are there because an officer may claim a resubmitted case before the worker plans its checks: the changed
@@ -64,7 +67,7 @@ class PlannedCheck:
 
     subject_ref: str
     kind: str
-    subject: dict[str, str]
+    subject: dict[str, Any]
     label: str
 
 
@@ -74,10 +77,23 @@ def _country_names(codes: Iterable[str]) -> str:
     return "; ".join(COUNTRIES.get(code, code) for code in codes if code)
 
 
-def _person_subject(person: Person) -> dict[str, str]:
+def _aliases(*groups: Iterable[str] | None) -> list[str]:
+    """Every other name, once, in the order given: other names, then former names (trading names for companies)."""
+    out: list[str] = []
+    for group in groups:
+        for name in group or []:
+            if name and name not in out:
+                out.append(name)
+    return out
+
+
+def _person_subject(person: Person) -> dict[str, Any]:
     dob = person.date_of_birth
     return {
         "name": person.legal_name,
+        # Other and former names are screened with the legal name: a changed or added one changes the subject,
+        # so a resubmission screens it again before review.
+        "aliases": [n for n in _aliases(person.other_names, person.former_names) if n != person.legal_name],
         "schema": "Person",
         # Only the year leaves kyc: the matcher weighs birth years (lists often give no more), and screening's
         # records are not encrypted while the full date of birth is personal data kept encrypted here.
@@ -87,8 +103,9 @@ def _person_subject(person: Person) -> dict[str, str]:
     }
 
 
-def _identity_subject(person: Person, application: Application, ref: str) -> dict[str, str]:
+def _identity_subject(person: Person, application: Application, ref: str) -> dict[str, Any]:
     data = _person_subject(person)
+    del data["aliases"]  # identity verification is of the person's documents, under the legal name
     # The identity provider knows the person by our opaque ref only (no database ids leave the portal).
     data["external_user_id"] = ref
     if person.role == Person.Role.SUBJECT:
@@ -114,7 +131,8 @@ def case_screening_plan(application: Application) -> list[PlannedCheck]:
         label = f"{company.legal_name} (company)"
         subject = {"name": company.legal_name, "schema": "Company", "country": company.jurisdiction}
         if names_on:
-            planned.append(PlannedCheck(ref, "name", subject, label))
+            aliases = [n for n in _aliases(company.trading_names, company.former_names) if n != company.legal_name]
+            planned.append(PlannedCheck(ref, "name", {**subject, "aliases": aliases}, label))
         if providers.get("company") and company.lei:
             planned.append(PlannedCheck(ref, "company", {**subject, "lei": company.lei}, label))
     for person in application.people.all():
@@ -125,6 +143,8 @@ def case_screening_plan(application: Application) -> list[PlannedCheck]:
             planned.append(
                 PlannedCheck(ref, "identity", _identity_subject(person, application, ref), person_label(person))
             )
+    if names_on:
+        planned += _colleague_checks(application) + _operator_checks(application)
     for wallet in application.wallets.all() if wallets_on else ():
         planned.append(
             PlannedCheck(
@@ -134,6 +154,47 @@ def case_screening_plan(application: Application) -> list[PlannedCheck]:
                 f"wallet {wallet.label} {wallet.address}",
             )
         )
+    return planned
+
+
+def _colleague_checks(application: Application) -> list[PlannedCheck]:
+    """The colleagues who act for a company customer (the members of its organisation, under the names they gave)
+    are screened like its directors: each under "kyc.colleague:<case>:<user>", per case."""
+    organisation = application.organisation
+    if organisation is None:
+        return []
+    planned = []
+    members = organisation.memberships.select_related("user").order_by("pk")
+    for membership in members:
+        user = membership.user
+        if user.full_name.strip():
+            planned.append(
+                PlannedCheck(
+                    f"{COLLEAGUE_REF}{application.public_id}:{user.public_id}",
+                    "name",
+                    {"name": user.full_name, "aliases": [], "schema": "Person"},
+                    f"{user.full_name} (colleague acting for the customer)",
+                )
+            )
+    return planned
+
+
+def _operator_checks(application: Application) -> list[PlannedCheck]:
+    """Node operators vetted under this case: the operator's own name (a company's or an individual's) is
+    screened too, under "kyc.operator:<operator>". Read through the reverse relation: kyc does not import the
+    operators app (it is the other way round)."""
+    planned = []
+    company_case = application.subject_type in COMPANY_SUBJECT_TYPES
+    for public_id, name in application.operator_profiles.values_list("public_id", "name").order_by("pk"):
+        if name.strip():
+            planned.append(
+                PlannedCheck(
+                    f"{OPERATOR_REF}{public_id}",
+                    "name",
+                    {"name": name, "aliases": [], "schema": "Company" if company_case else "Person"},
+                    f"{name} (node operator)",
+                )
+            )
     return planned
 
 
@@ -211,6 +272,10 @@ def case_risk_reassess(application: Application) -> None:
         open_hits=len(open_hits(application)),
         confirmed_hits=confirmed_hits(application),
         wallet_hits=_live_wallet_hits(application),
+        pep_hits=[
+            (h.category, f"{h.query_name or h.matched_name} is {h.matched_name} ({h.entity_id}); {h.explanation}")
+            for h in confirmed_pep_hits(application)
+        ],
     )
 
 
@@ -258,6 +323,8 @@ def _subject_labels(application: Application) -> dict[str, str]:
         labels[f"{PERSON_REF}{person.public_id}"] = person_label(person)
     for wallet in application.wallets.all():
         labels[f"{WALLET_REF}{wallet.public_id}"] = f"wallet {wallet.label} {wallet.address}"
+    for item in _colleague_checks(application) + _operator_checks(application):
+        labels[item.subject_ref] = item.label
     return labels
 
 
@@ -407,10 +474,15 @@ def _on_resubmitted(sender: Any, instance: StatusTransition, created: bool, **kw
 def application_id_for_ref(subject_ref: str) -> int | None:
     """The case a screening subject ref belongs to, or None for a ref kyc did not give out."""
     prefix, _, value = subject_ref.partition(":")
+    if prefix == "kyc.colleague":
+        value = value.partition(":")[0]  # the case's id, then the colleague's
+        prefix = "kyc.application"
     try:
         public_id = uuid.UUID(value)
     except ValueError:
         return None
+    if prefix == "kyc.operator":
+        return Application.objects.filter(operator_profiles__public_id=public_id).values_list("pk", flat=True).first()
     if prefix == "kyc.application":
         return Application.objects.filter(public_id=public_id).values_list("pk", flat=True).first()
     if prefix == "kyc.person":
@@ -425,6 +497,77 @@ def _on_check_settled(sender: Any, check_id: int, subject_ref: str, **kwargs: An
     application_id = application_id_for_ref(subject_ref)
     if application_id is not None:
         case_screening_settle(application_id=application_id)
+        _alert_if_approved(application_id, check_id)
+
+
+def _alert_if_approved(application_id: int, check_id: int) -> None:
+    """A name screened after approval (a node operator or colleague added later) that hits a list: the officers
+    are alerted as for a monitoring hit."""
+    from screening.models import Hit
+
+    if not Application.objects.filter(pk=application_id, status=S.APPROVED).exists():
+        return
+    if Hit.objects.filter(check_run_id=check_id, suppressed=False, is_history=False).exists():
+        monitoring_alert([check_id])
+
+
+# Names that join a case after it was screened ---------------------------------------------------------------------
+_NAMES_LATER = (OPERATOR_REF, COLLEAGUE_REF)
+_NAMES_LATER_STATES = frozenset({S.IN_REVIEW, S.READY_FOR_REVIEW, S.PENDING_SECOND_APPROVAL, S.APPROVED})
+
+
+def case_names_screen(*, application_id: int) -> list[Check]:
+    """Screen the node operators and colleagues of a case that were added or renamed after its screening started
+    (an operator registered under an approved case, a colleague who joined the organisation). Only in review or
+    approved: before that, `case_screening_start` plans them with everything else. Idempotent like it: a name
+    whose newest check has the same data is not screened again. Audited as `case.screening_started`."""
+    from screening.services import check_create
+
+    with transaction.atomic():
+        application = Application.objects.select_for_update().get(pk=application_id)
+        if application.status not in _NAMES_LATER_STATES or not settings.SCREENING_PROVIDERS.get("name"):
+            return []
+        plan = [p for p in case_screening_plan(application) if p.subject_ref.startswith(_NAMES_LATER)]
+        latest = _latest_checks({p.subject_ref for p in plan})
+        created = [
+            check_create(kind=item.kind, subject_ref=item.subject_ref, subject=item.subject, by=None)
+            for item in plan
+            if (previous := latest.get((item.subject_ref, item.kind))) is None or previous.subject != item.subject
+        ]
+        if created:
+            audit_record(
+                actor=None,
+                action="case.screening_started",
+                target=application,
+                data={"checks": [{"id": c.pk, "kind": c.kind, "ref": c.subject_ref} for c in created]},
+            )
+    return created
+
+
+@shared_task(name="kyc.case_names_screen", acks_late=True)
+def case_names_screen_task(application_id: int) -> None:
+    """Thin: see case_names_screen (idempotent, so a redelivery is harmless)."""
+    case_names_screen(application_id=application_id)
+
+
+# A lazy sender: kyc does not import the operators app (operators uses kyc), yet its operators are screened.
+@receiver(post_save, sender="operators.OperatorProfile", dispatch_uid="kyc.screening_flow.on_operator_saved")
+def _on_operator_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
+    application_id = instance.kyc_application_id
+    if application_id:
+        transaction.on_commit(lambda: case_names_screen_task.delay(application_id))
+
+
+@receiver(post_save, sender=Membership, dispatch_uid="kyc.screening_flow.on_membership_saved")
+def _on_membership_saved(sender: Any, instance: Membership, created: bool, **kwargs: Any) -> None:
+    if not created:
+        return
+    ids = list(
+        Application.objects.filter(
+            organisation_id=instance.organisation_id, status__in=_NAMES_LATER_STATES
+        ).values_list("pk", flat=True)
+    )
+    transaction.on_commit(lambda: [case_names_screen_task.delay(pk) for pk in ids])
 
 
 # Monitoring hooks (SCREENING_MONITORING_SUBJECTS / SCREENING_MONITORING_ALERT) --------------------------------
@@ -482,4 +625,27 @@ def _notify_monitoring(application: Application, checks: list[Check], entities: 
             f"({', '.join(entities)}) matching {', '.join(names)}. Rule on the hits on the case page."
         ),
         capability="case.review",
+    )
+
+
+STALE_LISTS_TITLE = "Screening lists out of date"
+
+
+def lists_stale_alert(messages: list[str]) -> None:
+    """SCREENING_STALE_ALERT: a list is stale or was never imported, so screening relies on old data. The staff
+    who manage screening are notified in the portal, once per SCREENING_STALE_ALERT_REPEAT_HOURS while it lasts
+    (the hourly check would otherwise repeat itself), and the event is audited every time."""
+    from accounts.roles import Capability
+    from kyc.models import Notification
+    from kyc.notifications import notify_officers
+
+    audit_record(actor=None, action="screening.lists_stale", data={"messages": messages})
+    since = timezone.now() - dt.timedelta(hours=settings.SCREENING_STALE_ALERT_REPEAT_HOURS)
+    if Notification.objects.filter(title=STALE_LISTS_TITLE, created_at__gte=since).exists():
+        return
+    notify_officers(
+        application=None,
+        title=STALE_LISTS_TITLE,
+        body=" ".join(messages) + " Check the download (screening.list_refresh) or import the list by hand.",
+        capability=Capability.SCREENING_MANAGE,
     )

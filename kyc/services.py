@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 PERSON_FIELDS = (
     "legal_name",
     "other_names",
+    "former_names",
     "date_of_birth",
     "nationalities",
     "country_of_residence",
@@ -69,6 +70,7 @@ PERSON_FIELDS = (
 COMPANY_FIELDS = (
     "legal_name",
     "trading_names",
+    "former_names",
     "registration_number",
     "lei",
     "jurisdiction",
@@ -90,6 +92,7 @@ _SECRET_FIELDS = frozenset(
     {
         "legal_name",
         "other_names",
+        "former_names",
         "date_of_birth",
         "residential_address",
         "occupation",

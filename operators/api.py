@@ -22,6 +22,7 @@ from accounts.permissions import HasCapability, user_is_staff_member
 from accounts.roles import Capability
 from core.api import JSONParser
 from core.ethaddress import parse_address
+from core.names import NameSerializerField
 from operators import checklist, selectors, services, states
 from operators.allocation import allocate
 from operators.forms import AllocationForm
@@ -83,7 +84,7 @@ def _own_operator(request: Request, public_id: Any) -> OperatorProfile:
 class OperatorInputSerializer(serializers.Serializer[Any]):
     """The profile an operator declares; on PATCH any subset. Validated against the resulting profile."""
 
-    name = serializers.CharField(max_length=200)
+    name = NameSerializerField(max_length=200)
     category = serializers.ChoiceField(choices=Category.choices)
     pool = serializers.ChoiceField(choices=Pool.choices, required=False)
     execution_client = serializers.ChoiceField(choices=ExecutionClient.choices)

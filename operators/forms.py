@@ -7,6 +7,7 @@ from typing import Any, cast
 from django import forms
 
 from core.ethaddress import parse_address
+from core.names import NameField
 from operators.models import (
     NODE_FIELDS,
     PROFILE_FIELDS,
@@ -27,6 +28,8 @@ class CommaListField(forms.CharField):
 
 
 class OperatorProfileForm(forms.ModelForm[OperatorProfile]):
+    # The operator's name is screened (a company's or an individual's): normalised, invisible characters refused.
+    name = NameField(max_length=200)
     mev_relays = CommaListField(required=False, help_text="Comma-separated, e.g. flashbots, ultrasound, aestus.")
     other_networks = CommaListField(required=False, help_text="Comma-separated, e.g. Gnosis, Lido CSM, Polygon.")
     ssv_operator_ids = CommaListField(required=False, help_text="SSV operators only: comma-separated numeric ids.")

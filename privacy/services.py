@@ -186,6 +186,7 @@ def _application_anonymise(application: Application, *, item: RetentionItem, now
     people = Person.objects.filter(application=application).update(
         **dict.fromkeys(_PERSON_TEXT_FIELDS, marker),
         other_names=[],
+        former_names=[],
         date_of_birth=None,
         id_document_expiry=None,
     )

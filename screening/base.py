@@ -38,11 +38,26 @@ class Subject:
     lei: str = ""  # for company registry lookups
     email: str = ""
     external_user_id: str = ""  # the caller's stable id for identity providers (subject_ref by default)
+    # Every other name the subject goes by (other, former, trading names): each is screened like `name`.
+    aliases: tuple[str, ...] = ()
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Subject:
-        known = {k: str(v or "") for k, v in data.items() if k in cls.__dataclass_fields__}
+        known: dict[str, Any] = {
+            k: str(v or "") for k, v in data.items() if k in cls.__dataclass_fields__ and k != "aliases"
+        }
+        aliases = data.get("aliases") or ()
+        known["aliases"] = tuple(str(a) for a in aliases if str(a).strip()) if isinstance(aliases, list | tuple) else ()
         return cls(**known)
+
+    @property
+    def all_names(self) -> tuple[str, ...]:
+        """The name, then each alias once."""
+        seen: list[str] = []
+        for name in (self.name, *self.aliases):
+            if name.strip() and name not in seen:
+                seen.append(name)
+        return tuple(seen)
 
 
 @dataclass(frozen=True)
@@ -54,6 +69,8 @@ class HitData:
     explanation: str
     entity_fingerprint: str = ""
     is_history: bool = False
+    category: str = "sanction"  # sanction, pep or rca: how the hit is adjudicated
+    query_name: str = ""  # which of the subject's names matched (legal, other, former, trading)
 
 
 @dataclass

@@ -29,6 +29,7 @@ from typing import Any
 
 from defusedxml import DefusedXmlException, ElementTree  # type: ignore[import-untyped]
 
+from core.names import name_from_source, names_from_source
 from screening.addresses import normalise_address
 
 OFAC_EMPTY = "-0-"
@@ -90,6 +91,20 @@ class ParsedList:
 
     def warn(self, key: str) -> None:
         self.warnings[key] = self.warnings.get(key, 0) + 1
+
+    def normalise_names(self) -> None:
+        """Names as published, in the one form the portal stores and screens (core.names): NFKC, invisible
+        characters dropped (a publisher cannot be asked to retype), repeats removed. An entity left with no
+        name at all is dropped and counted."""
+        for key, entity in list(self.entities.items()):
+            names = names_from_source([entity.name, *entity.aliases])
+            if not names:
+                self.warn("entity_without_name")
+                del self.entities[key]
+                continue
+            entity.name, entity.aliases = names[0], names[1:]
+        for address in self.addresses:
+            address.entity_name = name_from_source(address.entity_name)
 
 
 def _read_text(path: Path) -> str:
@@ -518,3 +533,233 @@ def _ofac_uid(value: str) -> str:
     """The dev address file names OFAC entries by bare uid ("39796" or "39796; 39797"): keep the first."""
     first = value.replace(";", ",").split(",")[0].strip()
     return f"OFAC:{first}" if first.isdigit() else first
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# OpenSanctions exports (PEPs): FollowTheMoney entities or Senzing records, one JSON object per line
+# ---------------------------------------------------------------------------------------------------------------
+
+# What a listed person is, for the reviewer: on a sanctions list, a PEP, or a PEP's relative or close associate.
+CATEGORY_SANCTION, CATEGORY_PEP, CATEGORY_RCA = "sanction", "pep", "rca"
+_FTM_SUBJECT_SCHEMATA = frozenset({"Person", "Organization", "Company", "LegalEntity", "PublicBody"})
+_FTM_NAME_PROPS = ("name", "alias", "previousName", "weakAlias")
+_SENZING_SCHEMA = {"PERSON": "Person", "ORGANIZATION": "Organization"}
+
+
+def category_for_topics(topics: Iterable[str], *, default: str = CATEGORY_SANCTION) -> str:
+    """OpenSanctions topics to our category: a sanction outranks a public role, a PEP outranks an associate.
+    Anything else (crime, debarment...) gets `default`: treated as a sanctions-grade listing unless the caller
+    imports a PEP collection."""
+    found = set(topics)
+    if any(t == "sanction" or t.startswith("sanction.") for t in found):
+        return CATEGORY_SANCTION
+    if any(t == "role.pep" or t.startswith("role.pep.") for t in found):
+        return CATEGORY_PEP
+    if "role.rca" in found:
+        return CATEGORY_RCA
+    return default
+
+
+def _json_lines(path: Path) -> Iterable[tuple[int, dict[str, Any]]]:
+    text = _read_text(path).lstrip("\ufeff")
+    stripped = text.lstrip()
+    if stripped.startswith("["):
+        raise ListFormatError(
+            f"{path.name}: a JSON array; OpenSanctions exports are JSON lines (one entity object per line)."
+        )
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ListFormatError(
+                f"{path.name} line {number}: not JSON ({exc.msg} at column {exc.colno}); expected one "
+                "FollowTheMoney entity or Senzing record per line."
+            ) from exc
+        if not isinstance(value, dict):
+            raise ListFormatError(f"{path.name} line {number}: a JSON {type(value).__name__}, not an entity object.")
+        yield number, value
+
+
+def _strings(value: Any, *, where: str) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ListFormatError(f"{where} must be a list of strings, found {json.dumps(value)[:60]}.")
+    return [v.strip() for v in value if v.strip()]
+
+
+def _records(value: Any, *, where: str) -> list[dict[str, Any]]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise ListFormatError(f"{where} must be a list of objects, found {json.dumps(value)[:60]}.")
+    return value
+
+
+def parse_opensanctions(path: Path) -> ParsedList:
+    """An OpenSanctions collection (the PEP collection, or any other) as FollowTheMoney entities
+    (`entities.ftm.json`: `id`, `schema`, `properties`) or as Senzing records (`senzing.json`: `RECORD_ID`,
+    `RECORD_TYPE`, `NAMES`, `RISKS`, `DATES`, `COUNTRIES`, `RELATIONSHIPS`), detected from the first line.
+    Positions come from FtM `position` properties and Occupancy/Position entities, or from the Senzing records
+    that persons point to; relatives and associates (topic `role.rca`, FtM Family/Associate links) are marked.
+    Entity ids `OS:<id>`."""
+    lines = list(_json_lines(path))
+    if not lines:
+        raise ListFormatError(f"{path.name}: no records.")
+    first_number, first = lines[0]
+    if "schema" in first and "properties" in first:
+        parsed = _parse_ftm(path, lines)
+    elif "RECORD_ID" in first:
+        parsed = _parse_senzing(path, lines)
+    else:
+        raise ListFormatError(
+            f"{path.name} line {first_number}: neither a FollowTheMoney entity (id, schema, properties) nor a "
+            f"Senzing record (RECORD_ID, NAMES); found the fields {', '.join(sorted(first)[:8]) or 'none'}."
+        )
+    if not parsed.entities:
+        raise ListFormatError(f"{path.name}: no person or organisation records.")
+    return parsed
+
+
+def _parse_ftm(path: Path, lines: list[tuple[int, dict[str, Any]]]) -> ParsedList:
+    parsed = ParsedList()
+    posts: dict[str, str] = {}  # Position id -> its name
+    occupancies: list[tuple[str, str]] = []  # (holder id, post id)
+    links: list[tuple[str, str, str, str]] = []  # (person id, other id, kind, relationship)
+    for number, record in lines:
+        where = f"{path.name} line {number}"
+        entity_id, schema, props = record.get("id"), record.get("schema"), record.get("properties")
+        if not isinstance(entity_id, str) or not entity_id.strip():
+            raise ListFormatError(f"{where}: field id must be a non-empty string.")
+        if not isinstance(schema, str) or not schema:
+            raise ListFormatError(f"{where}: field schema must be a FollowTheMoney schema name such as Person.")
+        if not isinstance(props, dict):
+            raise ListFormatError(f"{where}: field properties must be an object of property: [values].")
+        values = {key: _strings(props.get(key), where=f"{where}: properties.{key}") for key in props}
+        if schema == "Position":
+            posts[entity_id] = (values.get("name") or [""])[0]
+            continue
+        if schema == "Occupancy":
+            for holder in values.get("holder", []):
+                for post in values.get("post", []):
+                    occupancies.append((holder, post))
+            continue
+        if schema in ("Family", "Associate"):
+            other_key = "relative" if schema == "Family" else "associate"
+            relationship = ", ".join(values.get("relationship", [])) or schema.lower()
+            for person in values.get("person", []):
+                for other in values.get(other_key, []):
+                    links.append((person, other, "family" if schema == "Family" else "associate", relationship))
+            continue
+        if schema not in _FTM_SUBJECT_SCHEMATA:
+            parsed.warn(f"skipped_{schema.lower()}")
+            continue
+        names = [n for key in _FTM_NAME_PROPS for n in values.get(key, [])]
+        caption = record.get("caption") if isinstance(record.get("caption"), str) else ""
+        primary = (values.get("name") or [caption or ""])[0]
+        if not primary and not names:
+            raise ListFormatError(f"{where}: entity {entity_id} has no properties.name.")
+        topics = values.get("topics", [])
+        entity = EntityRecord(
+            entity_id=f"OS:{entity_id}",
+            schema="Organization" if schema in ("PublicBody", "LegalEntity") else schema,
+            name=primary or names[0],
+            aliases=[n for n in names if n != (primary or names[0])],
+            birth_dates=values.get("birthDate", []),
+            nationalities=values.get("nationality", []) + values.get("citizenship", []),
+            programs=values.get("program", []),
+            data={
+                "category": category_for_topics(topics, default=CATEGORY_PEP),
+                "topics": sorted(set(topics)),
+                "positions": values.get("position", []),
+                "countries": values.get("country", []),
+                "datasets": _strings(record.get("datasets"), where=f"{where}: datasets"),
+            },
+        )
+        parsed.entities[entity.entity_id] = entity
+    for holder, post in occupancies:
+        holding = parsed.entities.get(f"OS:{holder}")
+        if holding is not None and posts.get(post) and posts[post] not in holding.data["positions"]:
+            holding.data["positions"].append(posts[post])
+    for person, other, kind, relationship in links:
+        # The relative or associate (`other`) is marked with whom they are linked to; the PEP keeps its own topics.
+        for subject, counterpart in ((other, person), (person, other)):
+            linked = parsed.entities.get(f"OS:{subject}")
+            partner = parsed.entities.get(f"OS:{counterpart}")
+            if linked is None or partner is None or linked.data["category"] != CATEGORY_RCA:
+                continue
+            linked.data["relation"] = kind
+            linked.data.setdefault("linked_to", []).append(f"{partner.name} ({relationship})")
+    return parsed
+
+
+def _parse_senzing(path: Path, lines: list[tuple[int, dict[str, Any]]]) -> ParsedList:
+    parsed = ParsedList()
+    anchors: dict[str, str] = {}  # positions and other non-subject records, by their key
+    pointers: dict[str, list[tuple[str, str]]] = {}
+    for number, record in lines:
+        where = f"{path.name} line {number}"
+        record_id = record.get("RECORD_ID")
+        if not isinstance(record_id, str) or not record_id.strip():
+            raise ListFormatError(f"{where}: field RECORD_ID must be a non-empty string.")
+        names = _records(record.get("NAMES"), where=f"{where}: NAMES")
+        full_names: list[tuple[str, str]] = []
+        for i, item in enumerate(names):
+            full = (
+                item.get("NAME_FULL")
+                or item.get("NAME_ORG")
+                or " ".join(str(item.get(k) or "") for k in ("NAME_FIRST", "NAME_MIDDLE", "NAME_LAST"))
+            )
+            if not isinstance(full, str):
+                raise ListFormatError(f"{where}: NAMES[{i}].NAME_FULL must be a string.")
+            if full.strip():
+                full_names.append((str(item.get("NAME_TYPE") or ""), full.strip()))
+        relationships = _records(record.get("RELATIONSHIPS"), where=f"{where}: RELATIONSHIPS")
+        record_type = record.get("RECORD_TYPE")
+        if record_type not in _SENZING_SCHEMA:
+            for rel in relationships:
+                if rel.get("REL_ANCHOR_KEY") and full_names:
+                    anchors[str(rel["REL_ANCHOR_KEY"])] = full_names[0][1]
+            continue
+        if not full_names:
+            raise ListFormatError(f"{where}: record {record_id} has no NAMES[].NAME_FULL.")
+        primary = next((n for t, n in full_names if t == "PRIMARY"), full_names[0][1])
+        topics = [str(r.get("TOPIC")) for r in _records(record.get("RISKS"), where=f"{where}: RISKS") if r.get("TOPIC")]
+        dates = _records(record.get("DATES"), where=f"{where}: DATES")
+        countries = _records(record.get("COUNTRIES"), where=f"{where}: COUNTRIES")
+        entity = EntityRecord(
+            entity_id=f"OS:{record_id}",
+            schema=_SENZING_SCHEMA[str(record_type)],
+            name=primary,
+            aliases=[n for _, n in full_names if n != primary],
+            birth_dates=[str(d["DATE_OF_BIRTH"]) for d in dates if d.get("DATE_OF_BIRTH")],
+            nationalities=[
+                str(c.get("NATIONALITY") or c.get("CITIZENSHIP"))
+                for c in countries
+                if c.get("NATIONALITY") or c.get("CITIZENSHIP")
+            ],
+            data={
+                "category": category_for_topics(topics, default=CATEGORY_PEP),
+                "topics": sorted(set(topics)),
+                "positions": [],
+                "datasets": [str(record.get("DATA_SOURCE") or "")],
+                "url": str(record.get("URL") or ""),
+            },
+        )
+        parsed.entities[entity.entity_id] = entity
+        pointers[entity.entity_id] = [
+            (str(r.get("REL_POINTER_ROLE") or ""), str(r["REL_POINTER_KEY"]))
+            for r in relationships
+            if r.get("REL_POINTER_KEY")
+        ]
+    for entity_id, targets in pointers.items():
+        entity = parsed.entities[entity_id]
+        for role, key in targets:
+            if role == "Occupancy" and anchors.get(key) and anchors[key] not in entity.data["positions"]:
+                entity.data["positions"].append(anchors[key])
+            elif role in ("Family", "Associate") and f"OS:{key}" in parsed.entities:
+                entity.data["relation"] = role.lower()
+                entity.data.setdefault("linked_to", []).append(parsed.entities[f"OS:{key}"].name)
+    return parsed

@@ -235,6 +235,7 @@ def _phonetic(token: str) -> str:
     return _DOUBLES.sub(r"\1", token)
 
 
+@lru_cache(maxsize=200_000)
 def _skeleton(token: str) -> str:
     """Consonant skeleton: what survives romanisation of abjad scripts (Arabic, Hebrew) that omit vowels."""
     if len(token) <= 2:
@@ -457,6 +458,8 @@ class IndexedEntity:
     evidence: Evidence
     source: str = ""
     fingerprint: str = ""
+    category: str = "sanction"  # sanction, pep or rca (a PEP's relative or close associate)
+    note: str = ""  # what the reviewer needs beside the name: a PEP's positions, whom an associate is linked to
 
 
 @dataclass(frozen=True)
@@ -467,6 +470,7 @@ class IndexHit:
     score: float
     explanation: str
     fingerprint: str
+    category: str = "sanction"
 
 
 def _keys(token: str) -> set[str]:
@@ -567,6 +571,8 @@ class CandidateIndex:
                 continue
             matched = ", ".join(f"{a}~{b} {sim:.2f}" for a, b, sim in pairs)
             explanation = f"name {name_score:.2f} ({matched})" + (f"; {'; '.join(notes)}" if notes else "")
+            if entity.note:
+                explanation += f"; {entity.note}"
             best[entity_pos] = IndexHit(
                 entity_id=entity.entity_id,
                 source=entity.source,
@@ -574,6 +580,7 @@ class CandidateIndex:
                 score=round(score, 4),
                 explanation=explanation,
                 fingerprint=entity.fingerprint,
+                category=entity.category,
             )
         return sorted(best.values(), key=lambda h: h.score, reverse=True)[:limit]
 

@@ -19,6 +19,7 @@ class ListSource(models.TextChoices):
     UK = "uk", "UK sanctions list"
     CSV = "csv", "Generic CSV"
     ADDRESS_LIST = "address-list", "Sanctioned wallet addresses"
+    OPENSANCTIONS_PEP = "os-pep", "OpenSanctions PEPs"
 
 
 class ListVersion(BaseModel):
@@ -167,6 +168,12 @@ class Check(BaseModel):
         return f"{self.kind} check {self.pk} ({self.outcome})"
 
 
+class HitCategory(models.TextChoices):
+    SANCTION = "sanction", "Sanctions"
+    PEP = "pep", "Politically exposed person"
+    RCA = "rca", "Relative or close associate of a PEP"
+
+
 class Hit(models.Model):
     """A normalised hit: which list and entity, the name (or address) matched, the score and why."""
 
@@ -179,6 +186,13 @@ class Hit(models.Model):
     entity_fingerprint = models.CharField(max_length=64, blank=True)
     suppressed = models.BooleanField(default=False, help_text="Remembered false positive; kept for the record.")
     is_history = models.BooleanField(default=False, help_text="A delisted address: history, not a hit.")
+    category = models.CharField(
+        max_length=10,
+        choices=HitCategory.choices,
+        default=HitCategory.SANCTION,
+        help_text="A PEP hit is a risk factor (enhanced due diligence), not a sanctions match.",
+    )
+    query_name = models.CharField(max_length=500, blank=True, help_text="Which of the subject's names matched.")
 
     class Meta:
         constraints = [

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import pickle
+import tempfile
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
@@ -14,6 +21,7 @@ from screening.addresses import normalise_address
 from screening.matching import CandidateIndex, Evidence, IndexedEntity
 from screening.models import Check, CheckStatus, ListAddress, ListEntity, ListSource, ListVersion
 
+logger = logging.getLogger(__name__)
 _index_lock = threading.Lock()
 _index_cache: dict[tuple[int, ...], CandidateIndex] = {}
 
@@ -78,30 +86,141 @@ def _active_name_version_ids() -> tuple[int, ...]:
     )
 
 
+def entity_note(data: dict[str, object]) -> str:
+    """The line a reviewer reads beside a PEP hit: the public function, or whom a relative or associate is
+    linked to. Empty for sanctions entries (their programmes are on the entity)."""
+    category = data.get("category")
+    if category == "pep":
+        positions = [str(p) for p in data.get("positions") or []]  # type: ignore[attr-defined]
+        return "PEP" + (f": {', '.join(positions[:3])}" if positions else "")
+    if category == "rca":
+        relation = {"family": "family member", "associate": "close associate"}.get(str(data.get("relation")), "")
+        linked = [str(p) for p in data.get("linked_to") or []]  # type: ignore[attr-defined]
+        label = relation or "relative or close associate"
+        return f"{label} of a PEP" + (f" ({', '.join(linked[:3])})" if linked else "")
+    return ""
+
+
+# The shared index file -----------------------------------------------------------------------------------------
+# Named by the lists' content (source and checksum of each version) and by the matcher's own code, so a file is
+# never read for other lists or by a matcher that would normalise differently; written atomically (rename). The
+# folder is the portal's own (PORTAL_VAR_DIR), written by nothing else: pickle is safe there and loads the index
+# in a fraction of the time a build takes.
+
+
+def _matcher_digest() -> str:
+    import screening.matching as matching
+
+    return hashlib.sha256(Path(matching.__file__).read_bytes()).hexdigest()[:16]
+
+
+def _index_file(key: tuple[int, ...]) -> Path | None:
+    if not settings.SCREENING_INDEX_CACHE or not key:
+        return None
+    folder = Path(settings.SCREENING_INDEX_DIR or Path(settings.VAR_DIR) / "screening-index")
+    content = sorted(ListVersion.objects.filter(pk__in=key).values_list("source", "checksum"))
+    if len(content) != len(key):
+        return None
+    digest = hashlib.sha256(json.dumps([content, _matcher_digest()]).encode()).hexdigest()[:32]
+    return folder / f"names-{digest}.pickle"
+
+
+def _index_load(path: Path) -> CandidateIndex | None:
+    try:
+        with path.open("rb") as handle:
+            loaded = pickle.load(handle)  # noqa: S301 - our own file in our own folder, see above
+    except FileNotFoundError:
+        return None
+    except Exception:  # a file cut short or from another Python: rebuild (and overwrite) rather than fail a check
+        logger.warning("screening index file %s unreadable; rebuilding", path, exc_info=True)
+        return None
+    return loaded if isinstance(loaded, CandidateIndex) else None
+
+
+def _index_save(index: CandidateIndex, path: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".names-", delete=False) as handle:
+            pickle.dump(index, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(handle.name, path)
+    except OSError:
+        logger.warning("screening index file %s not written; each process builds its own", path, exc_info=True)
+
+
+def index_build() -> int:
+    """Build the index over the active lists and write its file (after an import, so no check waits for it; a
+    no-op when the file is there), and remove the files of lists no longer active. Returns the entities indexed."""
+    key = _active_name_version_ids()
+    path = _index_file(key)
+    index = name_index(version_ids=key)
+    if path is not None:
+        for old in path.parent.glob("names-*.pickle"):
+            if old != path:
+                old.unlink(missing_ok=True)
+    return len(index)
+
+
 def name_index(*, version_ids: tuple[int, ...] | None = None) -> CandidateIndex:
     """The candidate index over the given (default: active) list versions, built once per set of versions and
-    kept in process memory: versions are immutable, so a new import simply changes the key."""
+    kept in process memory: versions are immutable, so a new import simply changes the key. A process that has
+    not built it yet loads the file `index_build` wrote after the import (SCREENING_INDEX_CACHE) and builds it
+    from the database only when there is none."""
     key = version_ids if version_ids is not None else _active_name_version_ids()
     with _index_lock:
         cached = _index_cache.get(key)
         if cached is not None:
             return cached
-    index = CandidateIndex()
-    rows = ListEntity.objects.filter(version_id__in=key).select_related("version").order_by("pk")
-    for entity in rows.iterator(chunk_size=5000):
-        index.add(
-            IndexedEntity(
-                entity_id=entity.entity_id,
-                schema=entity.schema,
-                names=tuple(entity.all_names),
-                evidence=Evidence(dobs=tuple(entity.birth_dates), nationalities=tuple(entity.nationalities)),
-                source=entity.version.source,
-                fingerprint=entity.fingerprint,
-            )
-        )
+    path = _index_file(key)
+    index = _index_load(path) if path is not None else None
+    if index is None:
+        index = _index_from_database(key)
+        if path is not None:
+            _index_save(index, path)
     with _index_lock:
         _index_cache.clear()  # only the current set of versions is worth its memory
         _index_cache[key] = index
+    return index
+
+
+def _index_from_database(key: tuple[int, ...]) -> CandidateIndex:
+    index = CandidateIndex()
+    sources = dict(ListVersion.objects.filter(pk__in=key).values_list("pk", "source"))
+    # Plain tuples of the columns the index needs (no model instances, no join per row, and of the `data` column
+    # only the keys PEP entries use): most of a cold start was the ORM building entities and decoding remarks.
+    rows = (
+        ListEntity.objects.filter(version_id__in=key)
+        .order_by("pk")
+        .values_list(
+            "version_id",
+            "entity_id",
+            "schema",
+            "name",
+            "aliases",
+            "birth_dates",
+            "nationalities",
+            "fingerprint",
+            "data__category",
+            "data__positions",
+            "data__relation",
+            "data__linked_to",
+        )
+    )
+    for row in rows.iterator(chunk_size=5000):
+        version_id, entity_id, schema, name, aliases, dobs, nationalities, fingerprint = row[:8]
+        category, positions, relation, linked_to = row[8:]
+        data = {"category": category, "positions": positions, "relation": relation, "linked_to": linked_to}
+        index.add(
+            IndexedEntity(
+                entity_id=entity_id,
+                schema=schema,
+                names=(name, *[a for a in aliases if a != name]),
+                evidence=Evidence(dobs=tuple(dobs), nationalities=tuple(nationalities)),
+                source=sources[version_id],
+                fingerprint=fingerprint,
+                category=str(category or "sanction"),
+                note=entity_note(data),
+            )
+        )
     return index
 
 

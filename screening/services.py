@@ -58,6 +58,7 @@ SOURCE_OPTIONS: dict[str, tuple[str, ...]] = {
     ListSource.UK: ("file",),
     ListSource.CSV: ("file",),
     ListSource.ADDRESS_LIST: ("file",),
+    ListSource.OPENSANCTIONS_PEP: ("file",),
 }
 
 
@@ -74,6 +75,12 @@ def _sha256_path(path: Path) -> str:
 
 def list_parse(*, source: str, files: dict[str, Path], require_eof_marker: bool = True) -> importers.ParsedList:
     """Parse the files of one source. Raises ListFormatError (nothing stored) on any format problem."""
+    parsed = _list_parse(source=source, files=files, require_eof_marker=require_eof_marker)
+    parsed.normalise_names()
+    return parsed
+
+
+def _list_parse(*, source: str, files: dict[str, Path], require_eof_marker: bool) -> importers.ParsedList:
     if source in (ListSource.OFAC, ListSource.OFAC_CONS):
         if "sdn" not in files:
             raise importers.ListFormatError(f"{source} needs --sdn (the primary records file).")
@@ -89,6 +96,7 @@ def list_parse(*, source: str, files: dict[str, Path], require_eof_marker: bool 
         ListSource.UK: importers.parse_uk,
         ListSource.CSV: importers.parse_generic_csv,
         ListSource.ADDRESS_LIST: importers.parse_address_list,
+        ListSource.OPENSANCTIONS_PEP: importers.parse_opensanctions,
     }
     if source not in parser:
         raise importers.ListFormatError(f"Unknown source {source!r}; accepted: {', '.join(ListSource.values)}.")
@@ -219,6 +227,14 @@ def list_import(
             target=version,
             data={"source": source, "number": version.number, "checksum": checksum, "counts": counts},
         )
+        if settings.SCREENING_INDEX_CACHE:
+
+            def _build_index() -> None:
+                from screening.tasks import index_build_task
+
+                index_build_task.delay()
+
+            transaction.on_commit(_build_index)
         if monitor:
             version_id = version.pk
 
@@ -260,6 +276,59 @@ def list_download_and_import(*, source: str, by: Any = None) -> ImportOutcome:
     with tempfile.TemporaryDirectory(prefix="screening-") as tmp:
         files = list_download(source=source, dest=Path(tmp))
         return list_import(source=source, files=files, by=by, label="downloaded")
+
+
+def list_sources_downloadable() -> list[str]:
+    """Sources whose every file has a download URL configured (public ones by default, OpenSanctions when set)."""
+    return sorted(source for source, urls in settings.SCREENING_LIST_URLS.items() if urls and all(urls.values()))
+
+
+class ListRefreshFailed(Exception):
+    """A scheduled refresh of one source failed; `transient` says whether trying again soon may help."""
+
+    def __init__(self, message: str, *, transient: bool) -> None:
+        super().__init__(message)
+        self.transient = transient
+
+
+def list_refresh(*, source: str) -> str:
+    """The scheduled refresh of one source: download its files and import them as a new version when they
+    changed. Returns "skipped" (no URL), "unchanged" or "imported vN". A failure is logged and audited as
+    `screening.list_refresh_failed` naming the source and the reason, leaves the active version as it was, and
+    raises ListRefreshFailed; the staleness alert tells staff if it goes on."""
+    if source not in list_sources_downloadable():
+        return "skipped"
+    try:
+        outcome = list_download_and_import(source=source)
+    except ApplicationError as exc:  # the download: network, HTTP status
+        _refresh_failed(source, str(exc))
+        raise ListRefreshFailed(str(exc), transient=True) from exc
+    except importers.ListFormatError as exc:  # the file: truncated, corrupt, not the expected format
+        _refresh_failed(source, str(exc))
+        raise ListRefreshFailed(str(exc), transient=False) from exc
+    return f"imported v{outcome.version.number}" if outcome.created else "unchanged"
+
+
+def _refresh_failed(source: str, reason: str) -> None:
+    logger.error("screening list refresh failed: %s: %s", source, reason)
+    with transaction.atomic():
+        audit_record(
+            actor=None, action="screening.list_refresh_failed", data={"source": source, "reason": reason[:500]}
+        )
+
+
+def lists_stale_alert() -> int:
+    """Hand the stale-list messages (one per list older than SCREENING_LIST_MAX_AGE_HOURS or never imported) to
+    the hook named by SCREENING_STALE_ALERT (kyc notifies the staff who manage screening). Returns how many
+    lists are stale."""
+    from screening.selectors import list_stale_alerts
+
+    messages = list_stale_alerts()
+    if messages and settings.SCREENING_STALE_ALERT:
+        alert: Callable[[list[str]], None] = import_string(settings.SCREENING_STALE_ALERT)
+        with transaction.atomic():
+            alert(messages)
+    return len(messages)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -334,6 +403,8 @@ def _store_result(check: Check, result: CheckResult) -> Check:
                 entity_fingerprint=h.entity_fingerprint,
                 suppressed=suppressed,
                 is_history=h.is_history,
+                category=h.category,
+                query_name=h.query_name[:500],
             )
         )
     check.hits.all().delete()

@@ -40,3 +40,6 @@ STORAGES = {
 }
 # allauth takes False for "no limits"; the rate-limit tests switch them back on.
 ACCOUNT_RATE_LIMITS = False  # type: ignore[assignment]
+
+# Tests build the screening index in memory only: no file shared between test runs or databases.
+SCREENING_INDEX_CACHE = False

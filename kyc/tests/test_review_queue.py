@@ -188,6 +188,8 @@ def test_the_queue_searches_by_reference_company_name_lei_person_name_and_wallet
     assert _refs(client, q=acme.company.lei) == [acme.reference]
     assert _refs(client, q="soledad") == [solo.reference]
     assert _refs(client, q="Uma Owner") == [acme.reference]
+    # The query is normalised like the stored names: fullwidth letters and a pasted zero-width space still find.
+    assert _refs(client, q="\uff35ma\u200b Owner") == [acme.reference]
     wallet = solo.wallets.get()
     assert _refs(client, q=wallet.address.lower()) == [solo.reference]
     assert _refs(client, q="0x" + "0" * 40) == []

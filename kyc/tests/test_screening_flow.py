@@ -91,6 +91,12 @@ def test_a_submitted_company_is_screened_subject_by_subject_and_then_ready_for_r
     assert sorted((c.subject_ref, c.kind) for c in checks) == sorted(
         [(f"kyc.application:{app.public_id}", "name"), (f"kyc.wallet:{wallet.public_id}", "wallet")]
         + [(ref, "name") for ref in people]
+        # The colleagues acting for the company are screened too, under the names they gave.
+        + [
+            (f"kyc.colleague:{app.public_id}:{m.user.public_id}", "name")
+            for m in app.organisation.memberships.select_related("user")
+            if m.user.full_name
+        ]
     )
     assert {c.status for c in checks} == {CheckStatus.DONE}
     director = next(c for c in checks if c.subject_ref.startswith("kyc.person:") and "Jane" in c.subject["name"])

@@ -75,6 +75,7 @@ def test_the_job_anonymises_a_rejected_application_five_years_on_and_keeps_the_a
     hashes = sorted(Document.objects.filter(application=rejected).values_list("sha256", flat=True))
     history = list(StatusTransition.objects.filter(application=rejected).values_list("from_status", "to_status"))
     assert files and all(storage.exists(name) for name in files)
+    Person.objects.filter(application=rejected).update(former_names=["Dana Maiden"])
 
     with django_capture_on_commit_callbacks(execute=True):
         summary = retention_enforce(now=years_later(5, days=1))
@@ -85,7 +86,7 @@ def test_the_job_anonymises_a_rejected_application_five_years_on_and_keeps_the_a
     assert person.residential_address == MARKER
     assert person.id_document_number == MARKER
     assert person.date_of_birth is None
-    assert person.other_names == []
+    assert person.other_names == [] and person.former_names == []
     # What the risk decision rested on stays.
     assert person.nationalities == ["GB"]
     assert not any(storage.exists(name) for name in files)

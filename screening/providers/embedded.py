@@ -8,7 +8,7 @@ from typing import ClassVar
 from django.conf import settings
 
 from screening.base import CheckResult, HitData, ProviderUnavailable, Subject, outcome_for_score
-from screening.matching import Evidence
+from screening.matching import Evidence, IndexHit
 from screening.models import CheckKind, Outcome
 from screening.selectors import list_versions_active, name_index, wallet_lookup
 
@@ -39,35 +39,51 @@ class EmbeddedProvider:
             raise ProviderUnavailable("No sanctions list has been imported: run manage.py sanctions_import.")
         index = name_index(version_ids=version_ids)
         review_at = settings.SCREENING_REVIEW_THRESHOLD
-        found = index.search(
-            subject.name,
-            schema=subject.schema,
-            evidence=Evidence(
-                dobs=(subject.birth_date,) if subject.birth_date else (),
-                # Several nationalities arrive separated by ";" (Subject carries plain strings).
-                nationalities=tuple(n.strip() for n in subject.nationality.split(";") if n.strip()),
-            ),
-            threshold=review_at,
-            limit=10,
-            entity_filter=entity_filter,
+        evidence = Evidence(
+            dobs=(subject.birth_date,) if subject.birth_date else (),
+            # Several nationalities arrive separated by ";" (Subject carries plain strings).
+            nationalities=tuple(n.strip() for n in subject.nationality.split(";") if n.strip()),
         )
+        # Every name the subject goes by is put to the lists; an entity found under several keeps its best score,
+        # and the hit says which of the subject's names matched it.
+        best: dict[str, tuple[str, IndexHit]] = {}
+        for query_name in subject.all_names:
+            for h in index.search(
+                query_name,
+                schema=subject.schema,
+                evidence=evidence,
+                threshold=review_at,
+                limit=10,
+                entity_filter=entity_filter,
+            ):
+                if h.entity_id not in best or h.score > best[h.entity_id][1].score:
+                    best[h.entity_id] = (query_name, h)
+        ranked = sorted(best.values(), key=lambda item: item[1].score, reverse=True)[:20]
+        several = len(subject.all_names) > 1
         hits = [
             HitData(
                 list_name=h.source,
                 entity_id=h.entity_id,
                 matched_name=h.matched_name,
                 score=h.score,
-                explanation=h.explanation,
+                explanation=(f"screened name {query_name!r}: " if several else "") + h.explanation,
                 entity_fingerprint=h.fingerprint,
+                category=h.category,
+                query_name=query_name,
             )
-            for h in found
+            for query_name, h in ranked
         ]
-        best = max((h.score for h in hits), default=0.0)
-        outcome = outcome_for_score(best, match_at=settings.SCREENING_MATCH_THRESHOLD, review_at=review_at)
+        top = max((h.score for h in hits), default=0.0)
+        outcome = outcome_for_score(top, match_at=settings.SCREENING_MATCH_THRESHOLD, review_at=review_at)
         raw = {
             "provider": self.name,
             "list_versions": versions,
-            "query": {"name": subject.name, "schema": subject.schema, "birth_date": subject.birth_date},
+            "query": {
+                "name": subject.name,
+                "aliases": list(subject.aliases),
+                "schema": subject.schema,
+                "birth_date": subject.birth_date,
+            },
             "hits": [h.__dict__ for h in hits],
         }
         return CheckResult(outcome=outcome, hits=hits, raw_payload=raw)

@@ -13,8 +13,10 @@ from typing import Any, ClassVar
 from django.conf import settings
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from core.names import name_from_source
 from screening.base import CheckResult, HitData, ProviderUnavailable, Subject, outcome_for_score
 from screening.http import ProviderRejected, RetryPolicy, request_json
+from screening.importers import CATEGORY_SANCTION, category_for_topics
 from screening.models import CheckKind
 
 QUERY_KEY = "subject"
@@ -29,6 +31,11 @@ class YenteResult(BaseModel):
     match: bool = False
     datasets: list[str] = Field(default_factory=list)
     features: dict[str, float] = Field(default_factory=dict)
+    properties: dict[str, list[Any]] = Field(default_factory=dict)
+
+    @property
+    def topics(self) -> list[str]:
+        return [str(t) for t in self.properties.get("topics", [])]
 
 
 class YenteResponse(BaseModel):
@@ -64,7 +71,7 @@ class YenteProvider:
         )
 
     def run(self, *, kind: str, subject: Subject, subject_ref: str) -> CheckResult:
-        properties: dict[str, list[str]] = {"name": [subject.name]}
+        properties: dict[str, list[str]] = {"name": list(subject.all_names)}
         if subject.birth_date:
             properties["birthDate"] = [subject.birth_date]
         if subject.nationality:
@@ -96,9 +103,12 @@ class YenteProvider:
             HitData(
                 list_name=",".join(r.datasets[:3]) or "opensanctions",
                 entity_id=r.id,
-                matched_name=r.caption,
+                # A provider's text is stripped of invisible characters, never refused (core.names).
+                matched_name=name_from_source(r.caption),
                 score=max(0.0, min(1.0, r.score)),
                 explanation="; ".join(f"{k} {v:.2f}" for k, v in r.features.items()) or f"yente score {r.score:.2f}",
+                # OpenSanctions' topics say what kind of listing it is: a PEP is a risk factor, not a sanction.
+                category=category_for_topics(r.topics) if r.topics else CATEGORY_SANCTION,
             )
             for r in response.results
             if r.score >= settings.SCREENING_REVIEW_THRESHOLD or r.match

@@ -6,6 +6,8 @@ stops start-up with a message naming it.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from celery.schedules import crontab
 
 from claystack_portal.env import env, require
@@ -21,6 +23,12 @@ SCREENING_PROVIDERS: dict[str, str] = {
 # Embedded matcher: a hit at or above MATCH is a match, at or above REVIEW a possible match.
 SCREENING_MATCH_THRESHOLD = env.float("SCREENING_MATCH_THRESHOLD", default=0.9)
 SCREENING_REVIEW_THRESHOLD = env.float("SCREENING_REVIEW_THRESHOLD", default=0.75)
+
+# The candidate index over the active lists is built once per set of list versions (after each import) and kept
+# in this folder (default: <PORTAL_VAR_DIR>/screening-index), shared by every process on the machine: a new worker
+# loads it instead of rebuilding it from the database. Keyed by the lists' content, so any database may share it.
+SCREENING_INDEX_CACHE = env.bool("SCREENING_INDEX_CACHE", default=True)
+SCREENING_INDEX_DIR = env.str("SCREENING_INDEX_DIR", default="")
 
 # A list version older than this raises a staleness alert on the staff screening page.
 SCREENING_LIST_MAX_AGE_HOURS = env.int("SCREENING_LIST_MAX_AGE_HOURS", default=48)
@@ -51,11 +59,31 @@ SCREENING_LIST_URLS: dict[str, dict[str, str]] = {
         ),
     },
     "un": {"file": env.str("SCREENING_UN_URL", default="https://scsanctions.un.org/resources/xml/en/consolidated.xml")},
-    "uk": {"file": env.str("SCREENING_UK_URL", default="")},
+    # The FCDO's UK Sanctions List (XML), the list UK law designates under the Sanctions Act.
+    "uk": {"file": env.str("SCREENING_UK_URL", default="https://sanctionslist.fcdo.gov.uk/docs/UK-Sanctions-List.xml")},
     "address-list": {"file": env.str("SCREENING_ADDRESS_LIST_URL", default="")},
+    # OpenSanctions' PEP collection (FollowTheMoney `entities.ftm.json` or `senzing.json`). Off until a URL is set:
+    # its data is CC BY-NC, so a commercial deployment needs OpenSanctions' licence (or its own mirror).
+    "os-pep": {"file": env.str("SCREENING_OPENSANCTIONS_PEP_URL", default="")},
 }
-# The beat job downloads the official files only where the machine may reach them.
-SCREENING_AUTO_DOWNLOAD = env.bool("SCREENING_AUTO_DOWNLOAD", default=False)
+# Public lists are downloaded automatically (each source on its own schedule below, one failing source never
+# stopping the others); set False on a machine that may not reach them and import by hand instead.
+SCREENING_AUTO_DOWNLOAD = env.bool("SCREENING_AUTO_DOWNLOAD", default=True)
+# Minutes between two downloads of each source. OFAC publishes several times a week at any hour; the others
+# less often. A source without a URL is skipped.
+SCREENING_REFRESH_MINUTES: dict[str, int] = {
+    "ofac": env.int("SCREENING_REFRESH_MINUTES_OFAC", default=120),
+    "ofac-cons": env.int("SCREENING_REFRESH_MINUTES_OFAC_CONS", default=360),
+    "un": env.int("SCREENING_REFRESH_MINUTES_UN", default=360),
+    "uk": env.int("SCREENING_REFRESH_MINUTES_UK", default=360),
+    "address-list": env.int("SCREENING_REFRESH_MINUTES_ADDRESS_LIST", default=360),
+    "os-pep": env.int("SCREENING_REFRESH_MINUTES_OS_PEP", default=1440),
+}
+# A download that fails for a network reason is tried again this many times (with backoff) before the next beat.
+SCREENING_REFRESH_RETRIES = env.int("SCREENING_REFRESH_RETRIES", default=3)
+# Staff holding screening.manage are told once per this many hours while a list stays stale (or never imported).
+SCREENING_STALE_ALERT_REPEAT_HOURS = env.int("SCREENING_STALE_ALERT_REPEAT_HOURS", default=24)
+SCREENING_STALE_ALERT = env.str("SCREENING_STALE_ALERT", default="kyc.screening_flow.lists_stale_alert")
 SCREENING_DOWNLOAD_TIMEOUT = env.float("SCREENING_DOWNLOAD_TIMEOUT", default=60.0)
 
 # HTTP vendors: every call has a timeout and a bounded retry budget.
@@ -98,10 +126,19 @@ SCREENING_MONITORING_ALERT = env.str("SCREENING_MONITORING_ALERT", default="kyc.
 
 # Celery beat entries of this app, merged into CELERY_BEAT_SCHEDULE by base.py.
 BEAT_SCHEDULE: dict[str, dict[str, object]] = {
-    "screening-download-lists": {
-        "task": "screening.lists_refresh",
-        "schedule": crontab(minute=15, hour="*/6"),
+    # One entry per source: a slow or failing publisher delays nobody else.
+    **{
+        f"screening.refresh.{source}": {
+            "task": "screening.list_refresh",
+            "schedule": timedelta(minutes=minutes),
+            "args": (source,),
+            # A refresh that waited longer than its own interval is superseded by the next one.
+            "options": {"expires": minutes * 60},
+        }
+        for source, minutes in SCREENING_REFRESH_MINUTES.items()
+        if minutes > 0
     },
+    "screening.lists_stale_check": {"task": "screening.lists_stale_check", "schedule": crontab(minute=5)},
     "screening-monitoring": {
         "task": "screening.monitoring_scheduled",
         "schedule": crontab(minute=40, hour=3),

@@ -37,7 +37,13 @@ class Command(BaseCommand):
                 action="store_true",
                 help="accept files without OFAC's trailing \\x1a byte (hand-made excerpts)",
             )
-        for source in (ListSource.UN, ListSource.UK, ListSource.CSV, ListSource.ADDRESS_LIST):
+        for source in (
+            ListSource.UN,
+            ListSource.UK,
+            ListSource.CSV,
+            ListSource.ADDRESS_LIST,
+            ListSource.OPENSANCTIONS_PEP,
+        ):
             p = sub.add_parser(source.value, help=source.label)
             p.add_argument("file")
         parser.add_argument("--label", default="", help="free text kept with the version")

@@ -6,7 +6,10 @@ as run by bench/screening/run.py and by outside checks. The last line of output 
 - search: columns query_name, optional query_dob, schema, expected_entity_id, expected_name; screens each
   query against the active lists. A row with an expectation is found when a hit at or above the threshold
   has that id or a name equal to it (case aside); a row with neither must give no hit. Prints recall,
-  false_positive_rate, n, queries_per_s.
+  false_positive_rate, n, queries_per_s. With `--details FILE.jsonl`, writes one JSON line per query: the query,
+  what was expected, whether it counted as found (or as a false hit), and every hit with its entity id, schema,
+  list, category, score, the listed name matched, the explanation and every name of the entity, so a reviewer
+  can see why a row counted.
 - addresses: columns address, expected (hit|clear). Prints accuracy, n, per_s.
 """
 
@@ -21,7 +24,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from screening.matching import Evidence, score_pair
+from screening.matching import Evidence, IndexedEntity, IndexHit, score_pair
 from screening.selectors import name_index, wallet_lookup
 
 
@@ -44,6 +47,33 @@ def _f1(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
     return precision, recall, f1
 
 
+def _detail(
+    row: dict[str, str], counted: str, hits: list[IndexHit], entities: dict[str, IndexedEntity]
+) -> dict[str, Any]:
+    """One line of --details: the query, what it was expected to find, how it counted, and each hit in full."""
+    return {
+        "query_name": row["query_name"],
+        "query_dob": row.get("query_dob", ""),
+        "schema": row.get("schema", ""),
+        "expected_entity_id": row.get("expected_entity_id", ""),
+        "expected_name": row.get("expected_name", ""),
+        "counted": counted,
+        "hits": [
+            {
+                "entity_id": h.entity_id,
+                "schema": entities[h.entity_id].schema if h.entity_id in entities else "",
+                "list": h.source,
+                "category": h.category,
+                "score": h.score,
+                "matched_name": h.matched_name,
+                "explanation": h.explanation,
+                "names": list(entities[h.entity_id].names) if h.entity_id in entities else [h.matched_name],
+            }
+            for h in hits
+        ],
+    }
+
+
 class Command(BaseCommand):
     help = "Evaluate the embedded matcher and wallet screening on a CSV; prints one JSON object last."
 
@@ -52,6 +82,12 @@ class Command(BaseCommand):
         parser.add_argument("file")
         parser.add_argument("--threshold", type=float, default=None)
         parser.add_argument("--limit", type=int, default=0, help="only the first N rows")
+        parser.add_argument(
+            "--details",
+            default=None,
+            metavar="FILE.jsonl",
+            help="search: write per query its hits with entity id, schema, score and every name of the entity",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         threshold = options["threshold"] if options["threshold"] is not None else settings.SCREENING_REVIEW_THRESHOLD
@@ -61,7 +97,7 @@ class Command(BaseCommand):
         if mode == "pairs":
             result = self._pairs(options["file"], threshold, options["limit"])
         elif mode == "search":
-            result = self._search(options["file"], threshold, options["limit"])
+            result = self._search(options["file"], threshold, options["limit"], details=options["details"])
         else:
             result = self._addresses(options["file"], options["limit"])
         self.stdout.write(json.dumps(result))
@@ -98,16 +134,24 @@ class Command(BaseCommand):
             "pairs_per_s": round(len(rows) / elapsed, 1) if elapsed else None,
         }
 
-    def _search(self, path: str, threshold: float, limit: int) -> dict[str, Any]:
+    def _search(self, path: str, threshold: float, limit: int, details: str | None = None) -> dict[str, Any]:
         rows = _rows(path, ("query_name",))[: limit or None]
+        details_file = None
+        if details:
+            target = Path(details)
+            if not target.parent.is_dir():
+                raise CommandError(f"--details: the folder {target.parent} does not exist.")
+            details_file = target.open("w", encoding="utf-8")
         build_started = time.perf_counter()
         index = name_index()
         build_s = time.perf_counter() - build_started
         if not len(index):
             raise CommandError("No list is imported: run manage.py sanctions_import first.")
         names_by_id: dict[str, set[str]] = {}
+        entity_by_id = {}
         for entity in index.entities:
             names_by_id.setdefault(entity.entity_id, set()).update(n.casefold() for n in entity.names)
+            entity_by_id[entity.entity_id] = entity
         positives = found = negatives = false_hits = 0
         started = time.perf_counter()
         for row in rows:
@@ -120,6 +164,7 @@ class Command(BaseCommand):
             )
             expected_id = row.get("expected_entity_id", "")
             expected_name = row.get("expected_name", "").casefold()
+            counted: str
             if expected_id or expected_name:
                 positives += 1
                 if any(
@@ -128,10 +173,18 @@ class Command(BaseCommand):
                     for h in hits
                 ):
                     found += 1
+                    counted = "found"
+                else:
+                    counted = "missed"
             else:
                 negatives += 1
                 false_hits += bool(hits)
+                counted = "false_hit" if hits else "clear"
+            if details_file is not None:
+                details_file.write(json.dumps(_detail(row, counted, hits, entity_by_id), ensure_ascii=False) + "\n")
         elapsed = time.perf_counter() - started
+        if details_file is not None:
+            details_file.close()
         return {
             "mode": "search",
             "threshold": threshold,
