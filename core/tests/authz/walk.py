@@ -77,6 +77,7 @@ def param_value(world: World, route: str, param: str) -> str:
     x = world.extra
     by_route: list[tuple[str, str, Any]] = [
         ("public_id", "staff/cases/", world.case.public_id),
+        ("public_id", "review/cases/", world.case.public_id),
         ("public_id", "applications/", world.application.public_id),
         ("public_id", "organisations/", world.org_a.public_id),
         ("public_id", "operators/", x.get("operator") and x["operator"].public_id),
