@@ -136,10 +136,6 @@ def whitelist_change_request(
     return change
 
 
-def _epoch_seconds(value: dt.datetime) -> dt.datetime:
-    return value.replace(microsecond=0)
-
-
 @transaction.atomic
 def whitelist_targets_update(
     *, list_key: str, addresses: Iterable[str], actor: Any, reason: str, reference: str = ""
@@ -173,31 +169,22 @@ def whitelist_targets_update(
     changes: list[Change] = []
     for address in wanted:
         row, claim = rows[address], derived[address]
-        want = _epoch_seconds(claim.valid_until) if claim else None
+        # Whole seconds: what the contract stores, so the comparison with the stored target is exact.
+        want = claim.valid_until.replace(microsecond=0) if claim else None
         if want == row.valid_until:
             if claim and claim.reference != row.reference:
                 row.reference = claim.reference  # a renewal took over at the same expiry: the proof moved
                 row.save(update_fields=["reference"])
             continue
-        if claim is None or want is None:
-            change = whitelist_change_request(
-                address=address,
-                list_key=list_key,
-                action="remove",
-                reason=reason,
-                actor=actor,
-                reference=reference or row.reference,
-            )
-        else:
-            change = whitelist_change_request(
-                address=address,
-                list_key=list_key,
-                action="add",
-                valid_until=want,
-                reason=reason,
-                actor=actor,
-                reference=claim.reference,
-            )
+        change = whitelist_change_request(
+            address=address,
+            list_key=list_key,
+            action=Change.Action.ADD if claim else Change.Action.REMOVE,
+            valid_until=want,
+            reason=reason,
+            actor=actor,
+            reference=claim.reference if claim else (reference or row.reference),
+        )
         row.valid_until, row.reason, row.updated_at = want, reason[:500], now
         row.reference = claim.reference if claim else row.reference
         row.save(update_fields=["valid_until", "reason", "updated_at", "reference"])

@@ -38,6 +38,18 @@ def _sync(tester: Any) -> None:
     assert not report.problems, report
 
 
+def _listed_by_hand(address: str) -> None:
+    """An entry no decision made: requested straight from the outbox, as a manual edit would."""
+    whitelist_change_request(
+        address=address,
+        list_key="stakers",
+        action="add",
+        valid_until=timezone.now() + dt.timedelta(days=30),
+        reason="typed in by hand",
+        actor=None,
+    )
+
+
 def _kinds(report: Any) -> list[str]:
     return [v.kind for v in report.violations]
 
@@ -153,14 +165,7 @@ def test_compliance_verify_names_an_address_no_case_proves_and_exits_non_zero(
     settings: Any,
 ) -> None:
     approved(alice, wallet_key, reviewer)
-    whitelist_change_request(
-        address=other_key.address,
-        list_key="stakers",
-        action="add",
-        valid_until=timezone.now() + dt.timedelta(days=30),
-        reason="typed in by hand",
-        actor=None,
-    )
+    _listed_by_hand(other_key.address)
     _sync(tester)
     report = compliance_verify(chain=tester.chain)
     assert [(v.address, v.kind) for v in report.violations] == [(other_key.address, "unproven")]
@@ -204,14 +209,7 @@ def test_the_daily_check_alerts_officers_who_read_the_audit_trail(
     from assurance.services import verification_run
     from kyc.models import Notification
 
-    whitelist_change_request(
-        address=other_key.address,
-        list_key="stakers",
-        action="add",
-        valid_until=timezone.now() + dt.timedelta(days=30),
-        reason="typed in by hand",
-        actor=None,
-    )
+    _listed_by_hand(other_key.address)
     _sync(tester)
     run = verification_run(trigger="beat", chain=tester.chain)
     assert run.violation_count == 1
