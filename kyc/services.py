@@ -20,6 +20,7 @@ from django.utils import timezone
 from eth_utils import is_checksum_address, is_hex_address, to_checksum_address
 
 from accounts.models import Membership, Organisation, User
+from accounts.services import organisation_create
 from core.audit import audit_record
 from core.exceptions import ApplicationError
 from kyc import eip1271, siwe
@@ -130,10 +131,17 @@ def _lock(application: Application) -> Application:
 
 @transaction.atomic
 def application_create(
-    *, by: User, subject_type: str, organisation: Organisation | None = None, operator_category: str = ""
+    *,
+    by: User,
+    subject_type: str,
+    organisation: Organisation | None = None,
+    operator_category: str = "",
+    new_organisation: Mapping[str, str] | None = None,
 ) -> Application:
-    """Open a draft. Company applications need an organisation of the matching kind that `by` belongs to;
-    individual applications are personal. Operator applications need a category."""
+    """Open a draft. Company applications need an organisation of the matching kind that `by` belongs to, or
+    `new_organisation` (name, country, lei) to register one with `by` as owner in the same transaction (a
+    refusal names the field as organisation_<field>, and nothing is saved); individual applications are
+    personal. Operator applications need a category."""
     if subject_type not in SubjectType.values:
         raise _field_error(
             "subject_type", f"Choose an application type: {', '.join(SubjectType.values)}.", "subject_type"
@@ -151,6 +159,25 @@ def application_create(
         raise _field_error(
             "operator_category", "Only node-operator applications have an operator category.", "operator_category"
         )
+    if subject_type in COMPANY_SUBJECT_TYPES and organisation is None and new_organisation:
+        kind = (
+            Organisation.Kind.INSTITUTION
+            if subject_type == SubjectType.INSTITUTION
+            else Organisation.Kind.OPERATOR_COMPANY
+        )
+        try:
+            organisation = organisation_create(
+                owner=by,
+                kind=kind,
+                name=new_organisation.get("name", ""),
+                country=new_organisation.get("country", ""),
+                lei=new_organisation.get("lei", ""),
+            )
+        except ApplicationError as exc:
+            field = exc.extra.get("field")
+            raise ApplicationError(
+                exc.message, code=exc.code, extra={"field": f"organisation_{field}" if field else "organisation"}
+            ) from None
     if subject_type in COMPANY_SUBJECT_TYPES:
         if organisation is None:
             raise _field_error(
@@ -180,7 +207,12 @@ def application_create(
         status_changed_at=timezone.now(),
     )
     if organisation is not None:
-        CompanyProfile.objects.create(application=application, legal_name=organisation.name)
+        CompanyProfile.objects.create(
+            application=application,
+            legal_name=organisation.name,
+            jurisdiction=organisation.country,
+            lei=organisation.lei,
+        )
     audit_record(
         actor=by,
         action="application.created",

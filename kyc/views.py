@@ -17,7 +17,7 @@ from accounts.permissions import user_is_staff_member
 from core.exceptions import ApplicationError
 from kyc import forms, selectors, services
 from kyc.editing import SECTION_LABELS, editable_sections
-from kyc.models import Application, Document, Person
+from kyc.models import Application, Document, Person, SubjectType
 from kyc.validation import max_document_bytes
 from kyc.wizard import progress, steps_for
 
@@ -74,6 +74,7 @@ def _wizard_context(application: Application, step: str, **extra: Any) -> dict[s
         "read_only_reason": ""
         if step in editable or step == "review"
         else f"This section is read-only: the application is {application.get_status_display().lower()}.",
+        "information_request": selectors.information_request_current(application=application),
         **extra,
     }
 
@@ -90,7 +91,12 @@ def application_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def application_new(request: HttpRequest) -> HttpResponse:
     _applicant_only(request)
-    form = forms.NewApplicationForm(request.POST or None, user=request.user)
+    initial: dict[str, Any] = {}
+    if request.GET.get("type") in SubjectType.values:
+        initial["subject_type"] = request.GET["type"]
+    if request.GET.get("organisation"):
+        initial["organisation"] = request.GET["organisation"]
+    form = forms.NewApplicationForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             application = services.application_create(
@@ -98,6 +104,7 @@ def application_new(request: HttpRequest) -> HttpResponse:
                 subject_type=form.cleaned_data["subject_type"],
                 organisation=form.cleaned_data["organisation"],
                 operator_category=form.cleaned_data["operator_category"],
+                new_organisation=form.new_organisation(),
             )
         except ApplicationError as exc:
             _apply_error(form, exc)
@@ -271,8 +278,16 @@ def _summary(application: Application) -> dict[str, Any]:
         "signatories": [p for p in people if p.role == Person.Role.SIGNATORY],
         "company": application.company if application.is_company else None,
         "documents": list(application.documents.select_related("person")),
-        "wallets": list(application.wallets.all()),
+        "wallets": _wallets_with_chain(application),
     }
+
+
+def _wallets_with_chain(application: Application) -> list[Any]:
+    wallets = list(application.wallets.all())
+    states = selectors.wallet_chain_states(application=application, wallets=wallets)
+    for wallet in wallets:
+        wallet.chain = states.get(wallet.pk)  # type: ignore[attr-defined]
+    return wallets
 
 
 _STEP_HANDLERS = {
@@ -440,6 +455,14 @@ def application_resubmit(request: HttpRequest, public_id: Any) -> HttpResponse:
     from kyc.review import case_resubmit
 
     application = _get(request, public_id)
+    asked = selectors.information_request_current(application=application)
+    if asked is not None and not asked.has_changes:
+        messages.error(
+            request,
+            "Nothing was changed yet: change at least one of the items the reviewer asked for "
+            f"({', '.join(item.label for item in asked.items)}), then send the application back.",
+        )
+        return redirect("kyc:status", public_id=application.public_id)
     try:
         case_resubmit(application=application, by=_user(request))
     except ApplicationError as exc:
@@ -464,6 +487,7 @@ def application_status(request: HttpRequest, public_id: Any) -> HttpResponse:
             "timeline": timeline,
             "transitions": application.transitions.select_related("by"),
             "editable": sorted(SECTION_LABELS[s] for s in editable_sections(application)),
+            "information_request": selectors.information_request_current(application=application),
             "resume_url": reverse("kyc:resume", kwargs={"public_id": application.public_id}),
             **_summary(application),
         },

@@ -100,6 +100,11 @@ PAGES: dict[str, dict[str, Row]] = {
     "staff_home": {"GET": staff(A.STAFF_AREA)},
     "staff_audit": {"GET": staff(A.AUDIT_VIEW)},
     "organisation_members": {"GET": owner(), "POST": owner(ALLOWED)},
+    # Any applicant may register an organisation (an empty form is a 200 with its errors); staff are sent home.
+    "organisation_new": {
+        "GET": signed_in(**dict.fromkeys(STAFF, REDIRECT)),
+        "POST": signed_in(**dict.fromkeys(STAFF, REDIRECT)),
+    },
     "invitation_revoke": {"GET": post_only(), "POST": owner(ALLOWED)},
     # Only the invited address may open an invitation; nobody in the personas is the invitee.
     "invitation_accept": {"GET": signed_in(NOT_FOUND), "POST": signed_in(NOT_FOUND)},
@@ -311,6 +316,8 @@ _STAFF_NO_APPLICATIONS = dict.fromkeys(STAFF, NOT_FOUND)
 OPERATIONS: dict[tuple[str, str], Row] = {
     ("/api/v1/me/", "GET"): api(signed_in()),
     ("/api/v1/organisations/", "GET"): api(signed_in()),
+    # Anyone signed in may register an organisation; the probe's empty body is refused (staff are refused too).
+    ("/api/v1/organisations/", "POST"): api(signed_in(BAD_REQUEST)),
     ("/api/v1/audit-events/", "GET"): api(staff(A.AUDIT_VIEW)),
     (_KEYS, "GET"): api(owner()),
     (_KEYS, "POST"): api(owner(BAD_REQUEST)),
