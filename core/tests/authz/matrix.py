@@ -200,6 +200,8 @@ PAGES: dict[str, dict[str, Row]] = {
     "operators_submit": {"GET": post_only(), "POST": owner(ALLOWED)},
     "operators_link": {"GET": post_only(), "POST": owner(ALLOWED)},
     "operators_address_add": {"GET": post_only(), "POST": owner(ALLOWED)},
+    # The operator proves control of a declared address: its message page, then the pasted signature.
+    "operators_address_prove": {"GET": owner(), "POST": owner()},
     "operators_cluster_add": {"GET": post_only(), "POST": owner(ALLOWED)},
     "operators_node_create": {"GET": owner(), "POST": owner(ALLOWED)},
     "operators_node_edit": {"GET": owner(), "POST": owner(ALLOWED)},

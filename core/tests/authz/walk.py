@@ -102,6 +102,7 @@ def param_value(world: World, route: str, param: str) -> str:
         "key_id": world.api_key.public_id,
         "token": world.invitation_token,
         "node_id": x.get("node") and x["node"].public_id,
+        "address_id": x.get("operator_address") and x["operator_address"].pk,
         # allauth's e-mail confirmation and password reset keys: a wrong key shows allauth's "bad link" page.
         "key": "not-a-real-key",
         "uidb36": "1",
