@@ -211,6 +211,17 @@ class PersonForm(forms.Form):
             self.fields["id_document_country"].required = True
             self.fields["id_document_expiry"].required = True
 
+    def clean_id_document_expiry(self) -> Any:
+        from django.utils import timezone
+
+        value = self.cleaned_data.get("id_document_expiry")
+        if value and value < timezone.localdate():
+            raise ValidationError(
+                f"The identity document expired on {value:%-d %B %Y}: give a document that is still valid.",
+                code="id_expired",
+            )
+        return value
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("pep_status") in (Person.PepStatus.PEP, Person.PepStatus.RELATIVE) and not data.get("pep_details"):

@@ -357,3 +357,64 @@ def wallet_chain_states(
         }
         for w in proven
     }
+
+
+# Documents that need a second look ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DocumentFlag:
+    kind: str  # "id_expiring" or "duplicate_file"
+    message: str
+
+
+def application_document_flags(
+    *, application: Application, documents: list[Document] | None = None
+) -> list[DocumentFlag]:
+    """What the reviewer (and the applicant) should notice about the case's documents: an identity document that
+    expires before an approval given today would end (KYC_VALIDITY_MONTHS at the case's risk level, medium if
+    unscored), and the same file (SHA-256) uploaded more than once on the case."""
+    import datetime as dt
+
+    from dateutil.relativedelta import relativedelta  # type: ignore[import-untyped]
+    from django.conf import settings
+    from django.utils import timezone
+
+    flags: list[DocumentFlag] = []
+    months = int(settings.KYC_VALIDITY_MONTHS.get(application.risk_level or "medium", 12))
+    approval_end = timezone.localdate() + relativedelta(months=months)
+    for person in application.people.exclude(id_document_expiry__isnull=True).order_by("role", "id"):
+        expiry: dt.date = person.id_document_expiry  # type: ignore[assignment]
+        if expiry < approval_end:
+            document = person.get_id_document_type_display() or "identity document"
+            flags.append(
+                DocumentFlag(
+                    "id_expiring",
+                    f"{person.legal_name}'s {document.lower()} expires on {expiry:%-d %B %Y}, before an approval "
+                    f"given today would end ({approval_end:%-d %B %Y}).",
+                )
+            )
+    docs = documents if documents is not None else list(application.documents.select_related("person"))
+    by_hash: dict[str, list[Document]] = {}
+    for doc in docs:
+        by_hash.setdefault(doc.sha256, []).append(doc)
+    for sha, same in by_hash.items():
+        if len(same) > 1:
+            names = "; ".join(
+                f"{d.get_kind_display()}{f' ({d.person.legal_name})' if d.person else ''}: {d.original_name}"
+                for d in same
+            )
+            flags.append(
+                DocumentFlag(
+                    "duplicate_file",
+                    f"The same file (SHA-256 {sha[:12]}…) was uploaded {len(same)} times: {names}.",
+                )
+            )
+    return flags
+
+
+def required_documents_checklist(*, application: Application) -> list[dict[str, Any]]:
+    """The documents the application type requires, each with whether one is uploaded (the wizard's checklist)."""
+    required = REQUIRED_DOCUMENTS_COMPANY if application.is_company else REQUIRED_DOCUMENTS_INDIVIDUAL
+    kinds = set(application.documents.values_list("kind", flat=True))
+    return [{"kind": k, "label": Document.Kind(k).label, "done": k in kinds} for k in required]

@@ -122,6 +122,18 @@ def _changes(obj: Any, data: Mapping[str, Any], fields: tuple[str, ...], secret:
     return changed
 
 
+def _refuse_expired_id(data: Mapping[str, Any]) -> None:
+    """An identity document that has expired proves nothing: refused, naming the field."""
+    expiry = data.get("id_document_expiry")
+    if isinstance(expiry, dt.date) and expiry < timezone.localdate():
+        raise _field_error(
+            "id_document_expiry",
+            f"The identity document expired on {expiry:%-d %B %Y}: give a document that is still valid, with its "
+            "expiry date.",
+            "id_expired",
+        )
+
+
 def _lock(application: Application) -> Application:
     return Application.objects.select_for_update().get(pk=application.pk)
 
@@ -258,6 +270,7 @@ def application_profile_update(*, application: Application, by: User, data: Mapp
     if application.is_company:
         raise ApplicationError("A company application has no personal profile; edit the company details.")
     ensure_editable(application, "profile")
+    _refuse_expired_id(data)
     person = application.people.filter(role=Person.Role.SUBJECT).first()
     created = person is None
     if person is None:
@@ -334,6 +347,7 @@ def person_add(*, application: Application, by: User, role: str, data: Mapping[s
     if role not in (Person.Role.DIRECTOR, Person.Role.UBO, Person.Role.SIGNATORY):
         raise _field_error("role", "Choose director, ubo or signatory.", "role")
     ensure_editable(application, "people")
+    _refuse_expired_id(data)
     person = Person(application=application, role=role)
     _changes(person, data, PERSON_FIELDS, _SECRET_FIELDS)
     if not person.legal_name.strip():
@@ -355,6 +369,8 @@ def person_update(*, person: Person, by: User, data: Mapping[str, Any]) -> Perso
     application = _lock(person.application)
     ensure_editable(application, "profile" if person.role == Person.Role.SUBJECT else "people")
     person = Person.objects.select_for_update().get(pk=person.pk)
+    if data.get("id_document_expiry") != person.id_document_expiry:
+        _refuse_expired_id(data)
     changed = _changes(person, data, PERSON_FIELDS, _SECRET_FIELDS)
     if not person.legal_name.strip():
         raise _field_error("legal_name", "Enter the person's full legal name.", "required")

@@ -234,13 +234,26 @@ def _step_documents(request: HttpRequest, application: Application) -> HttpRespo
             _apply_error(form, exc)
         else:
             messages.success(request, f"{document.get_kind_display()} uploaded ({document.original_name}).")
+            same = application.documents.filter(sha256=document.sha256).exclude(pk=document.pk).first()
+            if same is not None:
+                messages.warning(
+                    request,
+                    f"This file is identical to the {same.get_kind_display().lower()} already uploaded "
+                    f"({same.original_name}). If that was a mistake, remove it and upload the right document.",
+                )
             return redirect("kyc:step", public_id=application.public_id, step="documents")
     documents = application.documents.select_related("person", "uploaded_by")
     return render(
         request,
         "kyc/step_documents.html",
         _wizard_context(
-            application, "documents", form=form, documents=documents, max_mb=max_document_bytes() // 1_048_576
+            application,
+            "documents",
+            form=form,
+            documents=documents,
+            max_mb=max_document_bytes() // 1_048_576,
+            document_flags=selectors.application_document_flags(application=application, documents=list(documents)),
+            required_documents=selectors.required_documents_checklist(application=application),
         ),
     )
 
@@ -279,6 +292,7 @@ def _summary(application: Application) -> dict[str, Any]:
         "company": application.company if application.is_company else None,
         "documents": list(application.documents.select_related("person")),
         "wallets": _wallets_with_chain(application),
+        "document_flags": selectors.application_document_flags(application=application),
     }
 
 
@@ -332,10 +346,12 @@ def person_edit(request: HttpRequest, public_id: Any, person_id: Any = None) -> 
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def person_delete(request: HttpRequest, public_id: Any, person_id: Any) -> HttpResponse:
     application = _get(request, public_id)
     person = selectors.person_get(application=application, public_id=person_id)
+    if request.method == "GET":
+        return _confirm_removal(request, application, step="people", what=person.legal_name, obj=person)
     try:
         services.person_remove(person=person, by=_user(request))
     except ApplicationError as exc:
@@ -346,10 +362,12 @@ def person_delete(request: HttpRequest, public_id: Any, person_id: Any) -> HttpR
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def document_delete(request: HttpRequest, public_id: Any, document_id: Any) -> HttpResponse:
     application = _get(request, public_id)
     document = selectors.document_get(application=application, public_id=document_id)
+    if request.method == "GET":
+        return _confirm_removal(request, application, step="documents", what=document.original_name, obj=document)
     try:
         services.document_remove(document=document, by=_user(request))
     except ApplicationError as exc:
@@ -357,6 +375,23 @@ def document_delete(request: HttpRequest, public_id: Any, document_id: Any) -> H
     else:
         messages.success(request, f"{document.original_name} removed.")
     return redirect("kyc:step", public_id=application.public_id, step="documents")
+
+
+def _confirm_removal(request: HttpRequest, application: Application, *, step: str, what: str, obj: Any) -> HttpResponse:
+    """Removal asks first: the Remove links lead here and only this page's form deletes (no inline script; the
+    content security policy forbids it)."""
+    detail = ""
+    if isinstance(obj, Document):
+        detail = obj.get_kind_display() + (f" of {obj.person.legal_name}" if obj.person else "")
+    elif isinstance(obj, Person):
+        detail = obj.get_role_display()
+    else:
+        detail = getattr(obj, "address", "")
+    return render(
+        request,
+        "kyc/confirm_remove.html",
+        _wizard_context(application, step, what=what, detail=detail, back_step=step),
+    )
 
 
 @login_required
@@ -382,10 +417,12 @@ def document_download(request: HttpRequest, document_id: Any) -> HttpResponseBas
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def wallet_delete(request: HttpRequest, public_id: Any, wallet_id: Any) -> HttpResponse:
     application = _get(request, public_id)
     wallet = selectors.wallet_get(application=application, public_id=wallet_id)
+    if request.method == "GET":
+        return _confirm_removal(request, application, step="wallets", what=wallet.label, obj=wallet)
     try:
         services.wallet_remove(wallet=wallet, by=_user(request))
     except ApplicationError as exc:

@@ -123,10 +123,10 @@ PAGES: dict[str, dict[str, Row]] = {
     # An institution's people are added from the people step with a role; without one the page does not exist.
     "kyc:person_add": {"GET": owner(NOT_FOUND), "POST": owner(NOT_FOUND)},
     "kyc:person_edit": {"GET": owner(), "POST": owner(ALLOWED)},
-    "kyc:person_delete": {"GET": post_only(), "POST": owner(ALLOWED)},
-    "kyc:document_delete": {"GET": post_only(), "POST": owner(ALLOWED)},
+    "kyc:person_delete": {"GET": owner(), "POST": owner(ALLOWED)},  # GET: the confirmation page
+    "kyc:document_delete": {"GET": owner(), "POST": owner(ALLOWED)},  # GET: the confirmation page
     "kyc:wallet_prove": {"GET": owner(), "POST": owner(ALLOWED)},
-    "kyc:wallet_delete": {"GET": post_only(), "POST": owner(ALLOWED)},
+    "kyc:wallet_delete": {"GET": owner(), "POST": owner(ALLOWED)},  # GET: the confirmation page
     "kyc:submit": {"GET": post_only(), "POST": owner(ALLOWED)},
     "kyc:resubmit": {"GET": post_only(), "POST": owner(ALLOWED)},
     # A document: its organisation's members, and staff who may view cases.
