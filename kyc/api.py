@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from django.db import transaction
 from django.http import Http404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -131,6 +132,7 @@ class CompanyOutput(serializers.Serializer[CompanyProfile]):
     licence_number = serializers.CharField()
     website = serializers.CharField()
     business_description = serializers.CharField()
+    no_ubo_declared = serializers.BooleanField()
 
 
 class DocumentOutput(serializers.Serializer[Document]):
@@ -438,6 +440,11 @@ class ApplicationCompanyApi(APIView):
         licence_number = serializers.CharField(max_length=100, required=False, allow_blank=True)
         website = serializers.URLField(required=False, allow_blank=True)
         business_description = serializers.CharField(max_length=4000, required=False, allow_blank=True)
+        no_ubo_declared = serializers.BooleanField(
+            required=False,
+            help_text="Declare that no natural person owns or controls 25 % or more; then add the senior managing "
+            "official as a person with the role senior_manager.",
+        )
 
         def validate_lei(self, value: str) -> str:
             if not value:
@@ -453,7 +460,14 @@ class ApplicationCompanyApi(APIView):
         application = _get_application(request, public_id)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        company = services.company_profile_update(application=application, by=_user(request), data=data.validated_data)
+        fields = dict(data.validated_data)
+        declared = fields.pop("no_ubo_declared", None)
+        with transaction.atomic():
+            company = services.company_profile_update(application=application, by=_user(request), data=fields)
+            if declared is not None:
+                company = services.company_ubo_declaration_set(
+                    application=application, by=_user(request), declared=declared
+                )
         return Response(CompanyOutput(company).data)
 
 
@@ -464,9 +478,7 @@ class PersonListCreateApi(APIView):
         class Meta:
             ref_name = "PersonListCreateInput"
 
-        role = serializers.ChoiceField(
-            choices=[(r, r) for r in (Person.Role.DIRECTOR, Person.Role.UBO, Person.Role.SIGNATORY)]
-        )
+        role = serializers.ChoiceField(choices=[(r, r) for r in services.COMPANY_PERSON_ROLES])
 
     @extend_schema(responses=PersonOutput(many=True), operation_id="applications_people_list")
     def get(self, request: Request, public_id: Any) -> Response:

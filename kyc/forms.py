@@ -200,7 +200,7 @@ class PersonForm(forms.Form):
         keep = set(self.ROLE_FIELDS[Person.Role.SUBJECT])
         if role == Person.Role.UBO:
             keep |= {"ownership_percent", "ownership_indirect", "ownership_chain"}
-        elif role in (Person.Role.DIRECTOR, Person.Role.SIGNATORY):
+        elif role in (Person.Role.DIRECTOR, Person.Role.SIGNATORY, Person.Role.SENIOR_MANAGER):
             keep |= {"position"}
         for name in list(self.fields):
             if name not in keep:

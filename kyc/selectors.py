@@ -219,9 +219,30 @@ def application_submission_problems(application: Application) -> list[Problem]:
             problems.append(Problem("people", "directors", "add at least one director"))
         if Person.Role.SIGNATORY not in roles:
             problems.append(Problem("people", "signatories", "add at least one authorised signatory"))
+        if company.no_ubo_declared:
+            if Person.Role.SENIOR_MANAGER not in roles:
+                problems.append(
+                    Problem(
+                        "people",
+                        "senior_manager",
+                        "you declared that no natural person owns or controls 25 % or more: add the senior "
+                        "managing official",
+                    )
+                )
+        elif Person.Role.UBO not in roles:
+            problems.append(
+                Problem(
+                    "people",
+                    "ubos",
+                    "add every beneficial owner (25 % or more), or declare that no natural person owns or controls "
+                    "25 % or more",
+                )
+            )
         for person in people:
             if person.role == Person.Role.UBO:
                 problems += _person_problems(person, "people", f"beneficial owner {person.legal_name}")
+            elif person.role == Person.Role.SENIOR_MANAGER:
+                problems += _person_problems(person, "people", f"senior managing official {person.legal_name}")
         required_docs = REQUIRED_DOCUMENTS_COMPANY
     else:
         subject = next((p for p in people if p.role == Person.Role.SUBJECT), None)

@@ -122,6 +122,39 @@ def _changes(obj: Any, data: Mapping[str, Any], fields: tuple[str, ...], secret:
     return changed
 
 
+COMPANY_PERSON_ROLES = (Person.Role.DIRECTOR, Person.Role.UBO, Person.Role.SIGNATORY, Person.Role.SENIOR_MANAGER)
+
+
+@transaction.atomic
+def company_ubo_declaration_set(*, application: Application, by: User, declared: bool) -> CompanyProfile:
+    """Record (or withdraw) the declaration that no natural person owns or controls 25 % or more of the company.
+
+    Requires a company application whose people section is editable and, to declare, no beneficial owner on it
+    (the two statements contradict each other). A declared application needs its senior managing official before
+    it can be submitted (kyc.selectors.application_submission_problems); that person is screened like every
+    person on the case. Audited as application.ubo_declaration."""
+    application = _lock(application)
+    if not application.is_company:
+        raise ApplicationError("Only company applications declare their beneficial owners.")
+    ensure_editable(application, "people")
+    company = CompanyProfile.objects.select_for_update().get(application=application)
+    if declared and application.people.filter(role=Person.Role.UBO).exists():
+        raise _field_error(
+            "no_ubo_declared",
+            "Beneficial owners are listed: remove them before declaring that no natural person owns or controls "
+            "25 % or more.",
+            "ubo_listed",
+        )
+    if company.no_ubo_declared != declared:
+        company.no_ubo_declared = declared
+        company.save(update_fields=["no_ubo_declared", "updated_at"])
+        audit_record(
+            actor=by, action="application.ubo_declaration", target=application, data={"no_ubo_declared": declared}
+        )
+    _mark_step(application, "people")
+    return company
+
+
 def _refuse_expired_id(data: Mapping[str, Any]) -> None:
     """An identity document that has expired proves nothing: refused, naming the field."""
     expiry = data.get("id_document_expiry")
@@ -344,10 +377,19 @@ def person_add(*, application: Application, by: User, role: str, data: Mapping[s
     application = _lock(application)
     if not application.is_company:
         raise ApplicationError("Directors, owners and signatories belong to company applications.")
-    if role not in (Person.Role.DIRECTOR, Person.Role.UBO, Person.Role.SIGNATORY):
-        raise _field_error("role", "Choose director, ubo or signatory.", "role")
+    if role not in COMPANY_PERSON_ROLES:
+        raise _field_error("role", "Choose director, ubo, signatory or senior_manager.", "role")
     ensure_editable(application, "people")
     _refuse_expired_id(data)
+    if (
+        role == Person.Role.UBO
+        and CompanyProfile.objects.filter(application=application, no_ubo_declared=True).exists()
+    ):
+        raise _field_error(
+            "role",
+            "You declared that no natural person owns or controls 25 % or more: withdraw the declaration first.",
+            "ubo_declared_none",
+        )
     person = Person(application=application, role=role)
     _changes(person, data, PERSON_FIELDS, _SECRET_FIELDS)
     if not person.legal_name.strip():

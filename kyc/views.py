@@ -20,6 +20,7 @@ from kyc.editing import SECTION_LABELS, editable_sections
 from kyc.models import Application, Document, Person, SubjectType
 from kyc.validation import max_document_bytes
 from kyc.wizard import progress, steps_for
+from screening.identity import identity_provider_name
 
 _COMPANY_DOC_KINDS = [
     Document.Kind.CERTIFICATE_OF_INCORPORATION,
@@ -195,6 +196,16 @@ def _step_company(request: HttpRequest, application: Application) -> HttpRespons
 
 
 def _step_people(request: HttpRequest, application: Application) -> HttpResponse:
+    if request.method == "POST" and "ubo_declaration" in request.POST:
+        try:
+            services.company_ubo_declaration_set(
+                application=application, by=_user(request), declared=request.POST.get("no_ubo_declared") == "on"
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, "Ownership declaration saved.")
+        return redirect("kyc:step", public_id=application.public_id, step="people")
     if request.method == "POST":
         return redirect("kyc:step", public_id=application.public_id, step="documents")
     people = list(application.people.exclude(role=Person.Role.SUBJECT))
@@ -207,9 +218,25 @@ def _step_people(request: HttpRequest, application: Application) -> HttpResponse
         ),
         (Person.Role.SIGNATORY, "Authorised signatories", [p for p in people if p.role == Person.Role.SIGNATORY]),
     ]
+    if application.company.no_ubo_declared or any(p.role == Person.Role.SENIOR_MANAGER for p in people):
+        groups.append(
+            (
+                Person.Role.SENIOR_MANAGER,
+                "Senior managing official",
+                [p for p in people if p.role == Person.Role.SENIOR_MANAGER],
+            )
+        )
     ubo_total = sum((p.ownership_percent or 0) for p in people if p.role == Person.Role.UBO)
     return render(
-        request, "kyc/step_people.html", _wizard_context(application, "people", groups=groups, ubo_total=ubo_total)
+        request,
+        "kyc/step_people.html",
+        _wizard_context(
+            application,
+            "people",
+            groups=groups,
+            ubo_total=ubo_total,
+            no_ubo_declared=application.company.no_ubo_declared,
+        ),
     )
 
 
@@ -289,6 +316,7 @@ def _summary(application: Application) -> dict[str, Any]:
         "directors": [p for p in people if p.role == Person.Role.DIRECTOR],
         "ubos": [p for p in people if p.role == Person.Role.UBO],
         "signatories": [p for p in people if p.role == Person.Role.SIGNATORY],
+        "senior_managers": [p for p in people if p.role == Person.Role.SENIOR_MANAGER],
         "company": application.company if application.is_company else None,
         "documents": list(application.documents.select_related("person")),
         "wallets": _wallets_with_chain(application),
@@ -323,8 +351,8 @@ def person_edit(request: HttpRequest, public_id: Any, person_id: Any = None) -> 
         raise Http404("Individual applications have no directors or owners.")
     person = selectors.person_get(application=application, public_id=person_id) if person_id else None
     role = person.role if person else request.GET.get("role", request.POST.get("role", ""))
-    if role not in (Person.Role.DIRECTOR, Person.Role.UBO, Person.Role.SIGNATORY):
-        raise Http404("Choose director, ubo or signatory.")
+    if role not in services.COMPANY_PERSON_ROLES:
+        raise Http404("Choose director, ubo, signatory or senior_manager.")
     form = forms.PersonForm(request.POST or None, initial=_person_initial(person), role=role)
     if request.method == "POST" and form.is_valid():
         try:
@@ -526,6 +554,7 @@ def application_status(request: HttpRequest, public_id: Any) -> HttpResponse:
             "editable": sorted(SECTION_LABELS[s] for s in editable_sections(application)),
             "information_request": selectors.information_request_current(application=application),
             "resume_url": reverse("kyc:resume", kwargs={"public_id": application.public_id}),
+            "identity_provider": identity_provider_name(),
             **_summary(application),
         },
     )
