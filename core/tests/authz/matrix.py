@@ -130,6 +130,12 @@ PAGES: dict[str, dict[str, Row]] = {
     "kyc:submit": {"GET": post_only(), "POST": owner(ALLOWED)},
     "kyc:resubmit": {"GET": post_only(), "POST": owner(ALLOWED)},
     # A document: its organisation's members, and staff who may view cases.
+    # Identity verification: the applicant's page and the SDK's token refresh (503 without a provider: none is
+    # configured in the test settings); the link page for a person without an account takes a signed token.
+    "kyc:identity": {"GET": owner()},
+    "kyc:identity_token": {"GET": owner("503")},
+    "kyc:identity_link": {"GET": public(NOT_FOUND)},
+    "kyc:identity_link_token": {"GET": public(NOT_FOUND)},
     "kyc:document": {"GET": owner(**dict.fromkeys((REVIEWER, APPROVER, AUDITOR), OK))},
     # kyc: compliance review (applicants are told the staff pages do not exist)
     "kyc:queue": {"GET": staff(A.CASE_VIEW, others=NOT_FOUND)},
