@@ -1,0 +1,262 @@
+"""New customers in Chromium, from sign-up (with the e-mail link) to an address on a local chain (anvil): every step
+of the wizard, a request for information answered in the portal, resubmission, approval, and the wallet shown on
+chain on the applicant's own page. Screenshots land in var/screenshots/journey-*.png."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings as django_settings
+from django.core import mail
+from eth_account import Account
+from eth_account.messages import encode_defunct
+
+from accounts.models import User
+from accounts.tests.factories import StaffUserFactory
+from kyc import review
+from kyc.models import Application
+from kyc.tests.factories import PDF_BYTES, PNG_BYTES
+from kyc.tests.test_browser import CHROMIUM, LAUNCH_ARGS, PROVIDER_JS
+from screening import selectors as screening_selectors
+from whitelist.sync import sync_until_settled
+from whitelist.tests.conftest import anvil_node, anvil_tx, chain_settings  # noqa: F401 - the local chain fixtures
+
+SCREENSHOTS = Path(django_settings.BASE_DIR) / "var" / "screenshots"
+S = Application.Status
+PASSWORD = "a-long-enough-passphrase-9"
+
+pytestmark = [
+    pytest.mark.browser,
+    # A live server needs committed data, which only PostgreSQL flushes past the audit trail's trigger.
+    pytest.mark.postgres,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed at /usr/bin/chromium"),
+]
+
+
+@pytest.fixture
+def eager() -> Iterator[None]:
+    """Screening runs in-process when a submission commits, as a worker would, against the shipped list excerpts."""
+    from claystack_portal.celery import app
+    from screening.services import list_import
+    from screening.tests.conftest import FIXTURES
+
+    ofac = {
+        "sdn": FIXTURES / "ofac_sdn_excerpt.csv",
+        "alt": FIXTURES / "ofac_alt_excerpt.csv",
+        "add": FIXTURES / "ofac_add_excerpt.csv",
+        "comments": FIXTURES / "ofac_sdn_comments_excerpt.csv",
+    }
+    list_import(source="ofac", files=ofac, monitor=False)
+    list_import(source="address-list", files={"file": FIXTURES / "eth_addresses_excerpt.csv"}, monitor=False)
+
+    before = (app.conf.task_always_eager, app.conf.task_eager_propagates)
+    app.conf.task_always_eager, app.conf.task_eager_propagates = True, False
+    screening_selectors._index_cache.clear()
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = before
+
+
+def _shot(page: Any, name: str) -> None:
+    page.screenshot(path=str(SCREENSHOTS / f"journey-{name}.png"), full_page=True)
+
+
+def _sign_up(page: Any, base: str, email: str) -> None:
+    page.goto(base + "/accounts/signup/")
+    page.fill("[name=email]", email)
+    page.fill("[name=password1]", PASSWORD)
+    page.fill("[name=password2]", PASSWORD)
+    page.click("button:has-text('Create the account')")
+    page.wait_for_url("**/accounts/confirm-email/")
+    message = next(m for m in reversed(mail.outbox) if email in m.to)
+    link = re.search(r"(https?://\S+/accounts/confirm-email/\S+)", message.body)
+    assert link is not None, message.body
+    page.goto(base + "/accounts/confirm-email/" + link.group(1).split("/accounts/confirm-email/")[1])
+    page.click("button[type=submit]")  # allauth's confirmation page posts the key; then the person is signed in
+
+
+def _fill_person(page: Any, name: str, *, subject: bool, extra: dict[str, str] | None = None) -> None:
+    page.fill("[name=legal_name]", name)
+    page.fill("[name=date_of_birth]", "1985-04-12")
+    page.fill("[name=nationalities]", "PT")
+    page.select_option("[name=country_of_residence]", "PT")
+    page.fill("[name=residential_address]", "Rua Augusta 10\n1100-053 Lisboa")
+    page.select_option("[name=pep_status]", "not_pep")
+    page.select_option("[name=id_document_type]", "passport")
+    page.fill("[name=id_document_number]", "CB123456")
+    page.select_option("[name=id_document_country]", "PT")
+    page.fill("[name=id_document_expiry]", "2034-06-30")
+    page.fill("[name=occupation]", "Engineer")
+    page.fill("[name=source_of_wealth]", "Salary and savings")
+    for field, value in (extra or {}).items():
+        page.fill(f"[name={field}]", value)
+    page.click("button:has-text('Save and continue')" if subject else "button[type=submit]:has-text('Save')")
+
+
+def _upload(page: Any, kind: str, name: str, data: bytes, mime: str) -> None:
+    from playwright.sync_api import expect
+
+    page.select_option("[name=kind]", kind)
+    page.set_input_files("[name=file]", files=[{"name": name, "mimeType": mime, "buffer": data}])
+    page.click("button:has-text('Upload')")
+    expect(page.locator(".message-success")).to_contain_text("uploaded")
+
+
+def _prove_wallet(page: Any, address: str) -> None:
+    from playwright.sync_api import expect
+
+    page.fill("[name=address]", address)
+    page.fill("[name=label]", "Staking wallet")
+    page.select_option("[name=purpose]", "staking_deposits")
+    page.click("button:has-text('Add wallet')")
+    page.click("button:has-text('Sign with browser wallet')")
+    expect(page.locator("#wallet-status")).to_contain_text("proven", timeout=15_000)
+
+
+def _approve(application: Application, officers: list[Any]) -> Application:
+    application.refresh_from_db()
+    review.case_claim(application=application, by=officers[0])
+    application = review.case_approve(application=application, by=officers[0], reason="verified", risk_level="low")
+    for officer in officers[1:]:
+        if application.status != S.PENDING_SECOND_APPROVAL:
+            break
+        application = review.case_approve(application=application, by=officer, reason="second look: fine")
+    return application
+
+
+def _browser(p: Any, key: Any) -> tuple[Any, Any]:
+    def wallet_sign(hex_message: str, address: str) -> str:
+        message = bytes.fromhex(hex_message[2:])
+        return "0x" + bytes(key.sign_message(encode_defunct(primitive=message)).signature).hex()
+
+    browser = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.expose_function("__walletAddress", lambda: key.address)
+    page.expose_function("__walletSign", wallet_sign)
+    page.add_init_script(PROVIDER_JS)
+    return browser, page
+
+
+def _journey(live_server: Any, settings: Any, tmp_path: Path, body: Callable[[Any, str], None]) -> None:
+    from playwright.sync_api import sync_playwright
+
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    try:
+        with sync_playwright() as p:
+            body(p, live_server.url)
+    finally:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+def _officers() -> list[Any]:
+    return [
+        StaffUserFactory(email="rita.reviewer@claystack.example", roles=["reviewer"]),
+        StaffUserFactory(email="arjun.approver@claystack.example", roles=["approver"]),
+        StaffUserFactory(email="amara.approver@claystack.example", roles=["approver"]),
+    ]
+
+
+def _answer_rfi_and_see_chain(
+    page: Any,
+    base: str,
+    application: Application,
+    officers: list[Any],
+    anvil: Any,
+    prefix: str,
+    fix: Callable[[], None],
+) -> None:
+    """The reviewer asks for something; the applicant reads it in the portal, changes it, sends it back; the case
+    is approved, the whitelist batch is mined on anvil, and the applicant sees the wallet on chain."""
+    from playwright.sync_api import expect
+
+    application.refresh_from_db()
+    assert application.status == S.READY_FOR_REVIEW, application.status
+    review.case_claim(application=application, by=officers[0])
+    review.case_request_information(
+        application=application,
+        by=officers[0],
+        items=["documents:proof_of_address"],
+        message="The proof of address is older than three months: please upload a recent one.",
+    )
+    status_url = f"{base}/applications/{application.public_id}/"
+    page.goto(status_url)
+    expect(page.locator(".kyc-rfi-message")).to_contain_text("older than three months")
+    expect(page.locator(".kyc-rfi button[disabled]")).to_be_visible()
+    _shot(page, f"{prefix}-rfi")
+    fix()
+    page.goto(status_url)
+    expect(page.locator(".kyc-rfi .badge-ok")).to_have_text("changed")
+    page.click("button:has-text('Send the changes back to the reviewer')")
+    expect(page.locator(".kyc-status")).to_contain_text("Resubmitted")
+    _shot(page, f"{prefix}-resubmitted")
+
+    application = _approve(application, officers)
+    assert application.status == S.APPROVED, application.status
+    sync_until_settled(anvil.rt, mine=lambda: anvil.mine(1))
+    page.goto(status_url)
+    expect(page.locator(".wallet-chain")).to_contain_text("on chain")
+    expect(page.locator(".wallet-chain")).to_contain_text("block")
+    _shot(page, f"{prefix}-on-chain")
+    wallet = application.wallets.get()
+    assert anvil.contract(review.list_key_for(application)).is_whitelisted(wallet.address)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_new_individual_goes_from_sign_up_to_a_wallet_on_chain(
+    live_server: Any,
+    settings: Any,
+    tmp_path: Path,
+    eager: None,
+    anvil_tx: Any,  # noqa: F811
+) -> None:
+    from playwright.sync_api import expect
+
+    key = Account.create()
+    officers = _officers()
+
+    def body(p: Any, base: str) -> None:
+        browser, page = _browser(p, key)
+        _sign_up(page, base, "ines@example.pt")
+        page.goto(base + "/applications/new/")
+        page.check("input[name=subject_type][value=individual]")
+        _shot(page, "individual-start")
+        page.click("button:has-text('Start')")
+        page.fill("[name=expected_volume_eth]", "64")
+        page.fill("[name=source_of_funds]", "Savings from salary")
+        page.click("button:has-text('Save and continue')")
+        _fill_person(page, "Inês Almeida", subject=True)
+        expect(page.locator("h2", has_text="Documents")).to_be_visible()
+        _shot(page, "individual-documents-checklist")
+        _upload(page, "id_front", "passport.png", PNG_BYTES, "image/png")
+        _upload(page, "proof_of_address", "bill.pdf", PDF_BYTES, "application/pdf")
+        page.click("button:has-text('Continue to wallets')")
+        _prove_wallet(page, key.address)
+        page.click("button:has-text('Continue to review')")
+        expect(page.locator("text=Still missing")).to_have_count(0)
+        page.click("button:has-text('Submit application')")
+        expect(page.locator(".kyc-status")).to_contain_text("Ready for review")
+        _shot(page, "individual-submitted")
+        application = Application.objects.get(applicant__email="ines@example.pt")
+
+        def fix() -> None:
+            page.goto(f"{base}/applications/{application.public_id}/step/documents/")
+            _upload(
+                page,
+                "proof_of_address",
+                "bill-recent.pdf",
+                PDF_BYTES.replace(b"%%EOF", b"%new\n%%EOF"),
+                "application/pdf",
+            )
+
+        _answer_rfi_and_see_chain(page, base, application, officers, anvil_tx, "individual", fix)
+        browser.close()
+
+    _journey(live_server, settings, tmp_path, body)
+    assert User.objects.get(email="ines@example.pt").emailaddress_set.get().verified
