@@ -301,6 +301,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "WalletPurposeEnum": "kyc.models.WalletAddress.Purpose",
         "OperatorAddressPurposeEnum": "operators.models.OperatorAddress.Purpose",
+        "OrganisationKindEnum": "accounts.models.Organisation.Kind",
     },
 }
 
