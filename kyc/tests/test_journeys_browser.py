@@ -20,7 +20,7 @@ from accounts.models import User
 from accounts.tests.factories import StaffUserFactory
 from kyc import review
 from kyc.models import Application
-from kyc.tests.factories import PDF_BYTES, PNG_BYTES
+from kyc.tests.factories import PDF_BYTES, PNG_BYTES, REAL_LEI
 from kyc.tests.test_browser import CHROMIUM, LAUNCH_ARGS, PROVIDER_JS
 from screening import selectors as screening_selectors
 from whitelist.sync import sync_until_settled
@@ -260,3 +260,89 @@ def test_a_new_individual_goes_from_sign_up_to_a_wallet_on_chain(
 
     _journey(live_server, settings, tmp_path, body)
     assert User.objects.get(email="ines@example.pt").emailaddress_set.get().verified
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_new_institution_registers_its_organisation_and_goes_from_sign_up_to_a_wallet_on_chain(
+    live_server: Any,
+    settings: Any,
+    tmp_path: Path,
+    anvil_tx: Any,  # noqa: F811
+    eager: None,
+) -> None:
+    from playwright.sync_api import expect
+
+    key = Account.create()
+    officers = _officers()
+
+    def body(p: Any, base: str) -> None:
+        browser, page = _browser(p, key)
+        _sign_up(page, base, "treasury@tejo-capital.example")
+        page.goto(base + "/applications/new/")
+        page.check("input[name=subject_type][value=institution]")
+        # No organisation yet: it is registered as the first step of the first application.
+        page.fill("[name=organisation_name]", "Tejo Capital SA")
+        page.select_option("[name=organisation_country]", "PT")
+        page.fill("[name=organisation_lei]", REAL_LEI)
+        _shot(page, "institution-start-with-organisation")
+        page.click("button:has-text('Start')")
+        page.fill("[name=expected_volume_eth]", "12000")
+        page.fill("[name=source_of_funds]", "Client assets under management")
+        page.click("button:has-text('Save and continue')")
+        expect(page.locator("[name=lei]")).to_have_value(REAL_LEI)
+        expect(page.locator("[name=jurisdiction]")).to_have_value("PT")
+        page.fill("[name=registration_number]", "PT514000000")
+        page.fill("[name=incorporation_date]", "2015-03-02")
+        page.fill("[name=registered_address]", "Avenida da Liberdade 100\n1250-145 Lisboa")
+        page.select_option("[name=entity_type]", "limited_company")
+        page.fill("[name=business_description]", "Asset manager staking client ETH.")
+        page.click("button:has-text('Save and continue')")
+        expect(page.locator("h2", has_text="Directors")).to_be_visible()
+        people = page.url.split("/step/")[0]
+        for role, name, extra in (
+            ("director", "Duarte Director", {"position": "Chief executive"}),
+            ("signatory", "Sofia Signatory", {"position": "Head of treasury"}),
+        ):
+            page.goto(f"{people}/people/add/?role={role}")
+            _fill_person(page, name, subject=False, extra=extra)
+            expect(page.locator(".message-success")).to_contain_text(name)
+        # Widely held: no natural person owns 25 % or more, so the senior managing official is recorded instead.
+        page.check("[name=no_ubo_declared]")
+        page.click("button:has-text('Save the declaration')")
+        page.goto(f"{people}/people/add/?role=senior_manager")
+        _fill_person(page, "Marta Manager", subject=False, extra={"position": "Chief executive"})
+        expect(page.locator(".message-success")).to_contain_text("Marta Manager")
+        _shot(page, "institution-people")
+        page.click("button:has-text('Continue to documents')")
+        for kind in ("certificate_of_incorporation", "register_of_directors", "shareholder_register", "articles"):
+            _upload(
+                page, kind, f"{kind}.pdf", PDF_BYTES.replace(b"%%EOF", f"%{kind}\n%%EOF".encode()), "application/pdf"
+            )
+        _upload(page, "proof_of_address", "bill.pdf", PDF_BYTES, "application/pdf")
+        _shot(page, "institution-documents")
+        page.click("button:has-text('Continue to wallets')")
+        _prove_wallet(page, key.address)
+        page.click("button:has-text('Continue to review')")
+        expect(page.locator("text=Still missing")).to_have_count(0)
+        _shot(page, "institution-review")
+        page.click("button:has-text('Submit application')")
+        expect(page.locator(".kyc-status")).to_contain_text("Ready for review")
+        application = Application.objects.get(organisation__name="Tejo Capital SA")
+
+        def fix() -> None:
+            page.goto(f"{base}/applications/{application.public_id}/step/documents/")
+            _upload(
+                page,
+                "proof_of_address",
+                "bill-2.pdf",
+                PDF_BYTES.replace(b"%%EOF", b"%recent\n%%EOF"),
+                "application/pdf",
+            )
+
+        _answer_rfi_and_see_chain(page, base, application, officers, anvil_tx, "institution", fix)
+        browser.close()
+
+    _journey(live_server, settings, tmp_path, body)
+    application = Application.objects.get(organisation__name="Tejo Capital SA")
+    assert application.organisation.lei == REAL_LEI and application.company.no_ubo_declared
+    assert application.organisation.memberships.get().user.email == "treasury@tejo-capital.example"
