@@ -346,3 +346,119 @@ def test_a_new_institution_registers_its_organisation_and_goes_from_sign_up_to_a
     application = Application.objects.get(organisation__name="Tejo Capital SA")
     assert application.organisation.lei == REAL_LEI and application.company.no_ubo_declared
     assert application.organisation.memberships.get().user.email == "treasury@tejo-capital.example"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_new_operator_company_onboards_without_dead_ends_and_its_address_reaches_the_chain(
+    live_server: Any,
+    settings: Any,
+    tmp_path: Path,
+    anvil_tx: Any,  # noqa: F811
+    eager: None,
+) -> None:
+    """Sign-up, the organisation, the operator profile (country from a list), the KYB case started from the
+    operator page, the withdrawal address proven inside the operator flow, keys last, submission only once complete,
+    then approval and the address on the operators' list on chain."""
+    import json
+
+    from playwright.sync_api import expect
+
+    from kyc.tests.factories import complete_company, sign
+    from operators import checklist
+    from operators.deposit_data import make_deposit_entry
+    from operators.models import OperatorProfile
+    from operators.services import checklist_item_review, operator_transition
+
+    key, withdrawal = Account.create(), Account.create()
+    officers = _officers()
+
+    def body(p: Any, base: str) -> None:
+        browser, page = _browser(p, key)
+        _sign_up(page, base, "olga@douro-nodes.example")
+        page.goto(base + "/organisations/new/?kind=operator_company")
+        page.fill("[name=name]", "Douro Nodes Lda")
+        page.check("input[name=kind][value=operator_company]")
+        page.select_option("[name=country]", "PT")
+        page.click("button:has-text('Register the organisation')")
+        expect(page.locator(".message-success")).to_contain_text("Douro Nodes Lda registered")
+        page.goto(base + "/operators/new/")
+        page.select_option("[name=owner]", label="Douro Nodes Lda (company, KYB)")
+        page.fill("[name=name]", "Douro Nodes")
+        page.select_option("[name=category]", "professional")
+        page.select_option("[name=pool]", "public")
+        page.select_option("[name=execution_client]", "nethermind")
+        page.fill("[name=execution_client_version]", "1.32.0")
+        page.select_option("[name=consensus_client]", "teku")
+        page.fill("[name=consensus_client_version]", "25.6.0")
+        page.select_option("[name=hosting_type]", "data_centre")
+        page.fill("[name=hosting_provider]", "Equinix LS1")
+        page.select_option("[name=country]", label="Portugal")
+        page.fill("[name=region]", "Lisbon")
+        page.fill("[name=years_experience]", "4")
+        page.click("button:has-text('Save draft')")
+        expect(page.locator("#op-steps-title")).to_be_visible()
+        expect(page.locator(".op-problems")).to_contain_text("Link your KYC or KYB application")
+        expect(page.locator("button:has-text('Submit for technical review')")).to_be_disabled()
+        _shot(page, "operator-incomplete")
+        operator_url = page.url
+        page.fill("[name=address]", withdrawal.address)
+        page.select_option("[name=purpose]", "withdrawal")
+        page.click("button:has-text('Add address')")
+        expect(page.locator(".address-control")).to_contain_text("not proven")
+
+        # The KYB case, started from the operator page's link, is completed and approved (the individual and
+        # institution journeys drive every wizard step in the browser; here the focus is the operator flow).
+        user = User.objects.get(email="olga@douro-nodes.example")
+        application = complete_company(user, key, subject_type="operator_company", category="professional")
+        from kyc import services as kyc_services
+
+        kyc_services.application_submit(application=application, by=user)
+        assert _approve(application, officers).status == S.APPROVED
+        page.goto(operator_url)
+        page.select_option("[name=application]", str(application.public_id))
+        page.click("button:has-text('Link')")
+
+        # The withdrawal address is not a wallet of the (now read-only) KYB case: it is proven right here.
+        page.click(".address-control a:has-text('Prove')")
+        message = page.locator("#siwe-message").inner_text()
+        page.fill("[name=signature]", sign(withdrawal, message))
+        page.click("button:has-text('Verify signature')")
+        expect(page.locator(".message-success")).to_contain_text("proven")
+        expect(page.locator(".address-control")).to_contain_text("proven")
+
+        entry = make_deposit_entry(
+            secret_key=4711,
+            withdrawal_address=withdrawal.address,
+            amount_gwei=32_000_000_000,
+            fork_version="00000000",
+            network_name="mainnet",
+        )
+        page.goto(operator_url.rstrip("/") + "/deposit-data/")
+        page.set_input_files(
+            "[name=file]",
+            files=[
+                {"name": "deposit_data.json", "mimeType": "application/json", "buffer": json.dumps([entry]).encode()}
+            ],
+        )
+        page.click("button:has-text('Import')")
+        page.goto(operator_url)
+        expect(page.locator(".op-problems")).to_have_count(0)
+        _shot(page, "operator-complete")
+        page.click("button:has-text('Submit for technical review')")
+        expect(page.locator("text=What happens next")).to_be_visible()
+        _shot(page, "operator-submitted")
+
+        operator = OperatorProfile.objects.get(name="Douro Nodes")
+        reviewer = officers[0]
+        operator_transition(operator=operator, to_status="in_review", by=reviewer)
+        for item in checklist.keys_for(operator.category):
+            checklist_item_review(operator=operator, key=item, result="pass", note="checked", by=reviewer)
+        operator_transition(operator=operator, to_status="approved", by=reviewer)
+        sync_until_settled(anvil_tx.rt, mine=lambda: anvil_tx.mine(1))
+        assert anvil_tx.contract("operators").is_whitelisted(withdrawal.address)
+        page.goto(f"{base}/applications/{application.public_id}/")
+        expect(page.locator(".wallet-chain")).to_contain_text("on chain")
+        _shot(page, "operator-kyb-on-chain")
+        browser.close()
+
+    _journey(live_server, settings, tmp_path, body)
