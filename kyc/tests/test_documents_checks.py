@@ -107,3 +107,14 @@ def test_a_disabled_button_looks_disabled():
 
     css = (Path(settings.BASE_DIR) / "static/css/portal.css").read_text()
     assert "button:disabled" in css and "cursor: not-allowed" in css
+
+
+def test_the_stepper_counts_what_is_missing_per_step_and_the_status_page_says_what_happens_next(alice, wallet_key):
+    app = services.application_create(by=alice, subject_type="individual")
+    html = _client(alice).get(reverse("kyc:step", args=[app.public_id, "details"])).content.decode()
+    stepper = html.split('class="kyc-steps', 1)[1].split("</nav>", 1)[0]
+    assert "2 to do" in stepper  # documents: identity document and proof of address
+    done = complete_individual(alice, wallet_key)
+    services.application_submit(application=done, by=alice)
+    status = _client(alice).get(reverse("kyc:status", args=[done.public_id])).content.decode()
+    assert "What happens next" in status
