@@ -157,9 +157,9 @@ def _journey(live_server: Any, settings: Any, tmp_path: Path, body: Callable[[An
 
 def _officers() -> list[Any]:
     return [
-        StaffUserFactory(email="rita.reviewer@claystack.example", roles=["reviewer"]),
-        StaffUserFactory(email="arjun.approver@claystack.example", roles=["approver"]),
-        StaffUserFactory(email="amara.approver@claystack.example", roles=["approver"]),
+        StaffUserFactory(email="journey.reviewer@claystack.example", roles=["reviewer"]),
+        StaffUserFactory(email="journey.approver@claystack.example", roles=["approver"]),
+        StaffUserFactory(email="journey.approver2@claystack.example", roles=["approver"]),
     ]
 
 
