@@ -16,6 +16,7 @@ from accounts.models import ApiKey, ApiKeyScope, Membership, Organisation
 from accounts.permissions import HasCapability, user_has_mfa, user_roles
 from accounts.roles import Capability
 from accounts.selectors import audit_event_list, organisation_list_for_user
+from accounts.services import organisation_create
 from core.models import AuditEvent
 
 
@@ -25,7 +26,7 @@ class OrganisationOutputSerializer(serializers.ModelSerializer[Organisation]):
 
     class Meta:
         model = Organisation
-        fields = ["id", "name", "kind", "country", "my_role"]
+        fields = ["id", "name", "kind", "country", "lei", "my_role"]
 
     def get_my_role(self, obj: Organisation) -> str | None:
         roles: dict[int, str] = self.context.get("my_roles", {})
@@ -62,12 +63,37 @@ class OrganisationListApi(ListAPIView[Organisation]):
     serializer_class = OrganisationOutputSerializer
     pagination_class = None
 
+    class InputSerializer(serializers.Serializer[Any]):
+        class Meta:
+            ref_name = "OrganisationCreateInput"
+
+        name = serializers.CharField(max_length=200, help_text="The registered legal name.")
+        kind = serializers.ChoiceField(choices=Organisation.Kind.choices)
+        country = serializers.CharField(
+            max_length=2, required=False, allow_blank=True, help_text="ISO 3166-1 alpha-2 code, e.g. PT."
+        )
+        lei = serializers.CharField(max_length=24, required=False, allow_blank=True, help_text="ISO 17442 LEI.")
+
     def get_queryset(self):  # type: ignore[no-untyped-def]
         return organisation_list_for_user(user=self.request.user)  # type: ignore[arg-type]
 
     def get_serializer_context(self) -> dict[str, object]:
         my_roles = dict(self.request.user.memberships.values_list("organisation_id", "role"))  # type: ignore[union-attr]
         return {**super().get_serializer_context(), "my_roles": my_roles}
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: OrganisationOutputSerializer},
+        summary="Register an organisation (institution or node-operator company); you become its owner",
+    )
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        organisation = organisation_create(owner=request.user, **data.validated_data)  # type: ignore[arg-type]
+        context = {**self.get_serializer_context(), "my_roles": {organisation.pk: Membership.Role.OWNER}}
+        return Response(
+            OrganisationOutputSerializer(organisation, context=context).data, status=status.HTTP_201_CREATED
+        )
 
 
 class AuditEventOutputSerializer(serializers.ModelSerializer[AuditEvent]):

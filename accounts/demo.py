@@ -51,8 +51,17 @@ def _demo_secret(email: str) -> str:
     return base64.b32encode(hashlib.sha256(f"claystack-demo:{email}".encode()).digest()[:20]).decode()
 
 
-def current_totp_code(secret: str) -> str:
-    return format_hotp_value(hotp_value(secret, int(timezone.now().timestamp()) // 30))
+TOTP_PERIOD = 30
+
+
+def current_totp_code(secret: str, *, at: float | None = None) -> str:
+    moment = timezone.now().timestamp() if at is None else at
+    return format_hotp_value(hotp_value(secret, int(moment) // TOTP_PERIOD))
+
+
+def totp_seconds_left(at: float) -> float:
+    """How long the code of the window containing `at` stays valid."""
+    return TOTP_PERIOD - (at % TOTP_PERIOD)
 
 
 def _ensure_user(email: str, full_name: str) -> User:
@@ -65,21 +74,38 @@ def _ensure_user(email: str, full_name: str) -> User:
     return user
 
 
+def _ensure_totp(user: User, email: str) -> tuple[str, str | None]:
+    """The user's TOTP secret and one unused recovery code, setting both up on first use."""
+    totp = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
+    if totp is None:
+        TOTP.activate(user, _demo_secret(email))
+        RecoveryCodes.activate(user)
+        totp = Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP)
+    rc = Authenticator.objects.get(user=user, type=Authenticator.Type.RECOVERY_CODES)
+    codes = RecoveryCodes(rc).get_unused_codes()
+    return decrypt_str(totp.data["secret"]), codes[0] if codes else None
+
+
+# The Django admin's operator (is_superuser): no compliance role, two-factor like every staff account.
+DEMO_ADMIN = ("admin@claystack.local", "Ada Administrator")
+ADMIN_ROLE_LABEL = "administrator"
+
+
 @transaction.atomic
 def seed_demo_accounts() -> list[DemoAccount]:
     accounts: list[DemoAccount] = []
     for email, name, role in DEMO_STAFF:
         user = _ensure_user(email, name)
         staff_role_grant(user=user, role=role, by=None)
-        totp = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
-        if totp is None:
-            TOTP.activate(user, _demo_secret(email))
-            RecoveryCodes.activate(user)
-            totp = Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP)
-        secret = decrypt_str(totp.data["secret"])
-        rc = Authenticator.objects.get(user=user, type=Authenticator.Type.RECOVERY_CODES)
-        codes = RecoveryCodes(rc).get_unused_codes()
-        accounts.append(DemoAccount(email, name, role, secret, codes[0] if codes else None))
+        secret, recovery = _ensure_totp(user, email)
+        accounts.append(DemoAccount(email, name, role, secret, recovery))
+    email, name = DEMO_ADMIN
+    admin = _ensure_user(email, name)
+    if not (admin.is_staff and admin.is_superuser):
+        admin.is_staff = admin.is_superuser = True
+        admin.save(update_fields=["is_staff", "is_superuser"])
+    secret, recovery = _ensure_totp(admin, email)
+    accounts.append(DemoAccount(email, name, ADMIN_ROLE_LABEL, secret, recovery))
     orgs: dict[str, Organisation] = {}
     for email, name, org_name, kind, country in DEMO_APPLICANTS:
         user = _ensure_user(email, name)

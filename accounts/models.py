@@ -81,10 +81,18 @@ class Organisation(BaseModel):
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=32, choices=Kind.choices)
     country = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2 code.")
+    lei = models.CharField(
+        "LEI", max_length=20, blank=True, help_text="ISO 17442 Legal Entity Identifier, when the organisation has one."
+    )
     members = models.ManyToManyField(User, through="Membership", related_name="organisations")
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            # One organisation per legal entity: a second registration of the same LEI is refused (the form names
+            # the field); organisations without an LEI are not constrained.
+            models.UniqueConstraint(fields=["lei"], condition=~models.Q(lei=""), name="organisation_lei_unique"),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -7,12 +7,15 @@ from collections.abc import Iterable
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth.password_validation import validate_password
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 
 from accounts.models import Membership, Organisation, RoleAssignment, User
 from accounts.roles import StaffRole
 from core.audit import audit_label, audit_record
+from core.countries import COUNTRY_CODES
 from core.exceptions import ApplicationError
+from core.identifiers import validate_lei
 from core.names import InvalidName, name_clean
 
 
@@ -87,18 +90,57 @@ def staff_role_revoke(*, user: User, role: str, by: User | None) -> None:
         audit_record(actor=by, action="role.revoked", target=user, before={"role": role})
 
 
+def _field_error(field: str, message: str, code: str) -> ApplicationError:
+    return ApplicationError(message, code=code, extra={"field": field})
+
+
 @transaction.atomic
-def organisation_create(*, name: str, kind: str, country: str = "", owner: User) -> Organisation:
-    """Create an organisation with `owner` as its first owner member."""
+def organisation_create(*, name: str, kind: str, country: str = "", lei: str = "", owner: User) -> Organisation:
+    """Create an organisation (an institution or a node-operator company) with `owner` as its first owner.
+
+    Requires a name, a known kind, an ISO 3166-1 country code (or none) and a well-formed LEI (or none) that no
+    other organisation has registered. Each refusal is an ApplicationError naming the field (extra["field"]).
+    Writes the organisation and the owner's membership together, audited as organisation.created."""
     if owner.role_assignments.exists():
         raise ApplicationError("Staff accounts cannot belong to an applicant organisation.", code="staff_cannot_apply")
-    organisation = Organisation.objects.create(name=_name(name, field="name"), kind=kind, country=country.upper())
+    name = _name(name, field="name")
+    if not name:
+        raise _field_error("name", "Give the organisation's registered legal name.", "name_required")
+    if kind not in Organisation.Kind.values:
+        raise _field_error("kind", f"Choose the kind of organisation: {', '.join(Organisation.Kind.values)}.", "kind")
+    country = country.strip().upper()
+    if country and country not in COUNTRY_CODES:
+        raise _field_error(
+            "country",
+            f"“{country}” is not an ISO 3166-1 alpha-2 country code: choose the country from the list.",
+            "country",
+        )
+    if lei:
+        try:
+            lei = validate_lei(lei)
+        except ValidationError as exc:
+            raise _field_error("lei", f"LEI: {exc.messages[0]}", "lei_invalid") from None
+        # The unique constraint decides under concurrency; this check gives the message a person can act on.
+        if Organisation.objects.filter(lei=lei).exists():
+            raise _field_error(
+                "lei",
+                f"LEI: an organisation with the LEI {lei} is already registered. Ask its owner to invite you "
+                "instead of registering it again.",
+                "lei_taken",
+            )
+    try:
+        with transaction.atomic():
+            organisation = Organisation.objects.create(name=name, kind=kind, country=country, lei=lei)
+    except IntegrityError:
+        raise _field_error(
+            "lei", f"LEI: an organisation with the LEI {lei} is already registered.", "lei_taken"
+        ) from None
     Membership.objects.create(user=owner, organisation=organisation, role=Membership.Role.OWNER)
     audit_record(
         actor=owner,
         action="organisation.created",
         target=organisation,
-        after={"name": organisation.name, "kind": kind, "country": organisation.country},
+        after={"name": organisation.name, "kind": kind, "country": organisation.country, "lei": lei},
     )
     return organisation
 

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("staff/", views.staff_home, name="staff_home"),
     path("staff/audit/", views.staff_audit, name="staff_audit"),
+    path("organisations/new/", views.organisation_new, name="organisation_new"),
     path("organisations/<uuid:public_id>/members/", invitation_views.organisation_members, name="organisation_members"),
     path(
         "organisations/<uuid:public_id>/invitations/<uuid:invitation_id>/revoke/",

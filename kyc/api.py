@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from django.db import transaction
 from django.http import Http404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -134,6 +135,7 @@ class CompanyOutput(serializers.Serializer[CompanyProfile]):
     licence_number = serializers.CharField()
     website = serializers.CharField()
     business_description = serializers.CharField()
+    no_ubo_declared = serializers.BooleanField()
 
 
 class DocumentOutput(serializers.Serializer[Document]):
@@ -152,6 +154,17 @@ class DocumentOutput(serializers.Serializer[Document]):
         return reverse("kyc:document", kwargs={"document_id": obj.public_id})
 
 
+class WalletChainOutput(serializers.Serializer[Any]):
+    list_key = serializers.CharField(help_text="stakers or operators")
+    status = serializers.ChoiceField(choices=["pending", "on_chain", "expired", "removed", "not_listed"])
+    pending_action = serializers.CharField(allow_null=True)
+    block_number = serializers.IntegerField(allow_null=True)
+    tx_hash = serializers.CharField()
+    explorer_url = serializers.CharField(help_text="The transaction on a block explorer (WHITELIST_EXPLORER_TX_URL).")
+    valid_until = serializers.DateTimeField(allow_null=True, help_text="The expiry recorded on chain.")
+    removed_at = serializers.DateTimeField(allow_null=True)
+
+
 class WalletOutput(serializers.Serializer[WalletAddress]):
     id = serializers.UUIDField(source="public_id")
     address = serializers.CharField()
@@ -161,10 +174,21 @@ class WalletOutput(serializers.Serializer[WalletAddress]):
     verified_at = serializers.DateTimeField(allow_null=True)
     proof_method = serializers.CharField()
     proof_chain_id = serializers.IntegerField(allow_null=True)
+    chain = serializers.SerializerMethodField(
+        help_text="Where the proven wallet stands on the whitelist; null while it is not proven."
+    )
 
     @extend_schema_field(OpenApiTypes.BOOL)
     def get_verified(self, obj: WalletAddress) -> bool:
         return obj.verified_at is not None
+
+    @extend_schema_field(WalletChainOutput(allow_null=True))
+    def get_chain(self, obj: WalletAddress) -> dict[str, Any] | None:
+        states = self.context.get("chain_states")
+        if states is None:
+            states = selectors.wallet_chain_states(application=obj.application, wallets=[obj])
+        state = states.get(obj.pk)
+        return dict(WalletChainOutput(state).data) if state else None
 
 
 class ApplicationSummaryOutput(serializers.Serializer[Application]):
@@ -184,6 +208,19 @@ class ProblemOutput(serializers.Serializer[Any]):
     message = serializers.CharField()
 
 
+class RequestedItemOutput(serializers.Serializer[Any]):
+    key = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # DRF stubs: a field named like Field.label
+    changed = serializers.BooleanField()
+
+
+class InformationRequestOutput(serializers.Serializer[Any]):
+    message = serializers.CharField()
+    requested_at = serializers.DateTimeField()
+    items = RequestedItemOutput(many=True)
+    has_changes = serializers.BooleanField()
+
+
 class ApplicationOutput(ApplicationSummaryOutput):
     expected_volume_eth = serializers.DecimalField(max_digits=20, decimal_places=2, allow_null=True)
     source_of_funds = serializers.CharField()
@@ -193,6 +230,21 @@ class ApplicationOutput(ApplicationSummaryOutput):
     people = PersonOutput(many=True)
     documents = DocumentOutput(many=True)
     wallets = WalletOutput(many=True)
+    information_request = serializers.SerializerMethodField(
+        help_text="While information is requested: the reviewer's message and exactly the items to change."
+    )
+
+    @extend_schema_field(InformationRequestOutput(allow_null=True))
+    def get_information_request(self, obj: Application) -> dict[str, Any] | None:
+        asked = selectors.information_request_current(application=obj)
+        if asked is None:
+            return None
+        return {
+            "message": asked.message,
+            "requested_at": serializers.DateTimeField().to_representation(asked.at),
+            "items": [{"key": i.key, "label": i.label, "changed": i.changed} for i in asked.items],
+            "has_changes": asked.has_changes,
+        }
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_editable_sections(self, obj: Application) -> list[str]:
@@ -218,7 +270,8 @@ def _detail(application: Application) -> dict[str, Any]:
         .prefetch_related("people", "documents__person", "wallets")
         .get(pk=application.pk)
     )
-    return dict(ApplicationOutput(application).data)
+    chain_states = selectors.wallet_chain_states(application=application, wallets=list(application.wallets.all()))
+    return dict(ApplicationOutput(application, context={"chain_states": chain_states}).data)
 
 
 class OnboardingApi(APIView):
@@ -433,6 +486,11 @@ class ApplicationCompanyApi(OnboardingApi):
         licence_number = serializers.CharField(max_length=100, required=False, allow_blank=True)
         website = serializers.URLField(required=False, allow_blank=True)
         business_description = serializers.CharField(max_length=4000, required=False, allow_blank=True)
+        no_ubo_declared = serializers.BooleanField(
+            required=False,
+            help_text="Declare that no natural person owns or controls 25 % or more; then add the senior managing "
+            "official as a person with the role senior_manager.",
+        )
 
         def validate_lei(self, value: str) -> str:
             if not value:
@@ -448,7 +506,14 @@ class ApplicationCompanyApi(OnboardingApi):
         application = _get_application(request, public_id)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        company = services.company_profile_update(application=application, by=_user(request), data=data.validated_data)
+        fields = dict(data.validated_data)
+        declared = fields.pop("no_ubo_declared", None)
+        with transaction.atomic():
+            company = services.company_profile_update(application=application, by=_user(request), data=fields)
+            if declared is not None:
+                company = services.company_ubo_declaration_set(
+                    application=application, by=_user(request), declared=declared
+                )
         return remember(Response(CompanyOutput(company).data), "company:")
 
 
@@ -459,9 +524,7 @@ class PersonListCreateApi(OnboardingApi):
         class Meta:
             ref_name = "PersonListCreateInput"
 
-        role = serializers.ChoiceField(
-            choices=[(r, r) for r in (Person.Role.DIRECTOR, Person.Role.UBO, Person.Role.SIGNATORY)]
-        )
+        role = serializers.ChoiceField(choices=[(r, r) for r in services.COMPANY_PERSON_ROLES])
 
     @extend_schema(responses=PersonOutput(many=True), operation_id="applications_people_list")
     def get(self, request: Request, public_id: Any) -> Response:
@@ -597,7 +660,9 @@ class WalletListCreateApi(OnboardingApi):
     @extend_schema(responses=WalletOutput(many=True), operation_id="applications_wallets_list")
     def get(self, request: Request, public_id: Any) -> Response:
         application = _get_application(request, public_id)
-        return Response(WalletOutput(application.wallets.all(), many=True).data)  # type: ignore[arg-type]
+        wallets = list(application.wallets.all())
+        chain_states = selectors.wallet_chain_states(application=application, wallets=wallets)
+        return Response(WalletOutput(wallets, many=True, context={"chain_states": chain_states}).data)  # type: ignore[arg-type]
 
     @extend_schema(
         request=InputSerializer,

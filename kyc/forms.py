@@ -81,9 +81,52 @@ class NewApplicationForm(forms.Form):
         required=False,
     )
 
+    # Registering the organisation here is the first step of a company's first application: no other page first.
+    organisation_name = forms.CharField(label="Registered legal name", max_length=200, required=False)
+    organisation_country = forms.ChoiceField(
+        label="Country of incorporation", choices=[("", "— choose the country —"), *COUNTRY_CHOICES], required=False
+    )
+    organisation_lei = forms.CharField(
+        label="LEI (20 characters), if the organisation has one", max_length=24, required=False
+    )
+    NEW_ORGANISATION_FIELDS = ("organisation_name", "organisation_country", "organisation_lei")
+
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["organisation"].queryset = Organisation.objects.filter(memberships__user=user)  # type: ignore[attr-defined]
+        self.fields["organisation"].empty_label = "— a new organisation (fill in below) —"  # type: ignore[attr-defined]
+
+    def clean_organisation_lei(self) -> str:
+        value = self.cleaned_data.get("organisation_lei", "").strip()
+        if not value:
+            return ""
+        try:
+            return validate_lei(value)
+        except ValidationError as exc:
+            raise ValidationError(exc.messages[0], code="lei") from exc
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        company = data.get("subject_type") in (SubjectType.INSTITUTION, SubjectType.OPERATOR_COMPANY)
+        if company and not data.get("organisation"):
+            if not data.get("organisation_name"):
+                self.add_error(
+                    "organisation_name",
+                    "Choose one of your organisations above, or give the legal name of the organisation to register.",
+                )
+            if not data.get("organisation_country"):
+                self.add_error("organisation_country", "Choose the organisation's country of incorporation.")
+        return data
+
+    def new_organisation(self) -> dict[str, str] | None:
+        data = self.cleaned_data
+        if data.get("organisation") or not data.get("organisation_name"):
+            return None
+        return {
+            "name": data["organisation_name"],
+            "country": data.get("organisation_country", ""),
+            "lei": data.get("organisation_lei", ""),
+        }
 
 
 class DetailsForm(forms.Form):
@@ -175,7 +218,7 @@ class PersonForm(forms.Form):
         keep = set(self.ROLE_FIELDS[Person.Role.SUBJECT])
         if role == Person.Role.UBO:
             keep |= {"ownership_percent", "ownership_indirect", "ownership_chain"}
-        elif role in (Person.Role.DIRECTOR, Person.Role.SIGNATORY):
+        elif role in (Person.Role.DIRECTOR, Person.Role.SIGNATORY, Person.Role.SENIOR_MANAGER):
             keep |= {"position"}
         for name in list(self.fields):
             if name not in keep:
@@ -185,6 +228,17 @@ class PersonForm(forms.Form):
                 self.fields[name].required = True
             self.fields["id_document_country"].required = True
             self.fields["id_document_expiry"].required = True
+
+    def clean_id_document_expiry(self) -> Any:
+        from django.utils import timezone
+
+        value = self.cleaned_data.get("id_document_expiry")
+        if value and value < timezone.localdate():
+            raise ValidationError(
+                f"The identity document expired on {value:%-d %B %Y}: give a document that is still valid.",
+                code="id_expired",
+            )
+        return value
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

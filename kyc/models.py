@@ -246,6 +246,9 @@ class CompanyProfile(BaseModel):
     licence_number = models.CharField(max_length=100, blank=True)
     website = models.URLField(blank=True)
     business_description = models.TextField(blank=True)
+    # The explicit declaration that no natural person owns or controls 25 % or more (instead of listing UBOs);
+    # the application then needs its senior managing official.
+    no_ubo_declared = models.BooleanField(default=False)
 
     class Meta:
         indexes = [
@@ -269,6 +272,9 @@ class Person(BaseModel):
         DIRECTOR = "director", "Director"
         UBO = "ubo", "Ultimate beneficial owner"
         SIGNATORY = "signatory", "Authorised signatory"
+        # Recorded (and screened like every person) when the company declares that no natural person owns or
+        # controls 25 % or more: the senior managing official then stands in for the beneficial owner.
+        SENIOR_MANAGER = "senior_manager", "Senior managing official"
 
     class PepStatus(models.TextChoices):
         NOT_PEP = "not_pep", "Not a politically exposed person"

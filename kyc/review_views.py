@@ -23,6 +23,7 @@ from accounts.permissions import user_has_capability
 from accounts.roles import Capability
 from core.exceptions import ApplicationError
 from kyc import notifications, queue, review, review_selectors, risk
+from kyc import selectors as kyc_selectors
 from kyc.countries import COUNTRY_CHOICES
 from kyc.editing import SECTION_LABELS
 from kyc.models import (
@@ -119,6 +120,7 @@ def case_detail(request: HttpRequest, public_id: str) -> HttpResponse:
             "company": getattr(case, "company", None) if case.is_company else None,
             "people": people,
             "documents": documents,
+            "document_flags": kyc_selectors.application_document_flags(application=case, documents=list(documents)),
             "wallets": wallets,
             "wallets_claimed_elsewhere": review_selectors.case_wallets_claimed_elsewhere(case, wallets),
             "approvals": case.approvals.select_related("by"),

@@ -146,6 +146,12 @@ def timeline_label(event: AuditEvent) -> str:
     if event.action == "application.status_changed":
         to = (event.after or {}).get("status", "")
         label = Application.Status(to).label if to in Application.Status.values else to
+        if to == Application.Status.INFORMATION_REQUESTED:
+            # The officer's message is addressed to the applicant (it is also e-mailed): the timeline keeps it.
+            reason = str((event.data or {}).get("reason", "")).strip()
+            return f"Status: {label}: “{reason}”" if reason else f"Status: {label}"
+        if to == Application.Status.RESUBMITTED:
+            return f"Status: {label} (the requested changes were sent back)"
         return f"Status: {label}"
     label = _TIMELINE_LABELS.get(event.action, event.action.split(".", 1)[-1].replace("_", " ").capitalize())
     data = event.data or {}
@@ -213,9 +219,30 @@ def application_submission_problems(application: Application) -> list[Problem]:
             problems.append(Problem("people", "directors", "add at least one director"))
         if Person.Role.SIGNATORY not in roles:
             problems.append(Problem("people", "signatories", "add at least one authorised signatory"))
+        if company.no_ubo_declared:
+            if Person.Role.SENIOR_MANAGER not in roles:
+                problems.append(
+                    Problem(
+                        "people",
+                        "senior_manager",
+                        "you declared that no natural person owns or controls 25 % or more: add the senior "
+                        "managing official",
+                    )
+                )
+        elif Person.Role.UBO not in roles:
+            problems.append(
+                Problem(
+                    "people",
+                    "ubos",
+                    "add every beneficial owner (25 % or more), or declare that no natural person owns or controls "
+                    "25 % or more",
+                )
+            )
         for person in people:
             if person.role == Person.Role.UBO:
                 problems += _person_problems(person, "people", f"beneficial owner {person.legal_name}")
+            elif person.role == Person.Role.SENIOR_MANAGER:
+                problems += _person_problems(person, "people", f"senior managing official {person.legal_name}")
         required_docs = REQUIRED_DOCUMENTS_COMPANY
     else:
         subject = next((p for p in people if p.role == Person.Role.SUBJECT), None)
@@ -245,3 +272,170 @@ def application_submission_problems(application: Application) -> list[Problem]:
         if wallet.verified_at is None:
             problems.append(Problem("wallets", "signature", f"prove ownership of {wallet.label} ({wallet.address})"))
     return problems
+
+
+# Requests for information ------------------------------------------------------------------------------------
+
+# Which section each of the applicant's audited edits changes (services record one event per real change).
+_EDIT_SECTIONS = {
+    "application.details_updated": "details",
+    "application.profile_updated": "profile",
+    "application.company_updated": "company",
+    "application.person_added": "people",
+    "application.person_updated": "people",
+    "application.person_removed": "people",
+    "application.document_uploaded": "documents",
+    "application.document_removed": "documents",
+    "application.wallet_added": "wallets",
+    "application.wallet_removed": "wallets",
+    "application.wallet_verified": "wallets",
+}
+
+
+@dataclass(frozen=True)
+class RequestedItem:
+    key: str  # a section key, or "documents:<kind>"
+    section: str
+    label: str
+    changed: bool
+
+
+@dataclass(frozen=True)
+class InformationRequest:
+    """The reviewer's open request: their message to the applicant, exactly what they asked to change, and
+    what the applicant has changed since (so "send back" is offered only once something changed)."""
+
+    message: str
+    at: Any
+    items: list[RequestedItem]
+
+    @property
+    def has_changes(self) -> bool:
+        return any(item.changed for item in self.items)
+
+
+def information_request_current(*, application: Application) -> InformationRequest | None:
+    """The open request for information of a case that waits for the applicant, else None."""
+    from kyc.editing import SECTION_LABELS
+
+    if application.status != Application.Status.INFORMATION_REQUESTED:
+        return None
+    events = AuditEvent.objects.filter(target_type="kyc.application", target_id=str(application.pk))
+    asked = (
+        events.filter(action="application.status_changed", after__status=application.status).order_by("-seq").first()
+    )
+    if asked is None:
+        return None
+    changed_sections: set[str] = set()
+    uploaded_kinds: set[str] = set()
+    for action, data in events.filter(seq__gt=asked.seq, action__in=list(_EDIT_SECTIONS)).values_list("action", "data"):
+        changed_sections.add(_EDIT_SECTIONS[action])
+        if action == "application.document_uploaded":
+            uploaded_kinds.add(str((data or {}).get("kind", "")))
+    items = []
+    for key in application.requested_items:
+        section, _, kind = str(key).partition(":")
+        label = SECTION_LABELS.get(section, section)
+        if kind:
+            label = f"{label}: {Document.Kind(kind).label}" if kind in Document.Kind.values else f"{label}: {kind}"
+            changed = kind in uploaded_kinds
+        else:
+            changed = section in changed_sections
+        items.append(RequestedItem(key=str(key), section=section, label=label, changed=changed))
+    message = str((asked.data or {}).get("reason", ""))
+    return InformationRequest(message=message, at=asked.occurred_at, items=items)
+
+
+# Wallets on chain --------------------------------------------------------------------------------------------
+
+
+def _explorer_tx_url(tx_hash: str) -> str:
+    from django.conf import settings
+
+    template = settings.WHITELIST_EXPLORER_TX_URL
+    return template.replace("{hash}", tx_hash) if template and tx_hash else ""
+
+
+def wallet_chain_states(
+    *, application: Application, wallets: list[WalletAddress] | None = None
+) -> dict[int, dict[str, Any]]:
+    """Per proven wallet (by pk): where it stands on the whitelist the application is listed on, as the
+    portal's record of the chain says (whitelist.selectors): pending, on chain (block, transaction and its
+    explorer link, on-chain expiry), expired, removed (with the date) or not listed. Unproven wallets are never
+    sent to the chain and are left out. One query for all of them."""
+    from whitelist.selectors import address_chain_states
+
+    list_key = "operators" if application.is_operator else "stakers"
+    proven = [w for w in (wallets if wallets is not None else application.wallets.all()) if w.verified_at]
+    if not proven:
+        return {}
+    states = address_chain_states(addresses=[w.address for w in proven], list_key=list_key)
+    return {
+        w.pk: {
+            **states[w.address],
+            "list_key": list_key,
+            "explorer_url": _explorer_tx_url(states[w.address]["tx_hash"]),
+        }
+        for w in proven
+    }
+
+
+# Documents that need a second look ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DocumentFlag:
+    kind: str  # "id_expiring" or "duplicate_file"
+    message: str
+
+
+def application_document_flags(
+    *, application: Application, documents: list[Document] | None = None
+) -> list[DocumentFlag]:
+    """What the reviewer (and the applicant) should notice about the case's documents: an identity document that
+    expires before an approval given today would end (KYC_VALIDITY_MONTHS at the case's risk level, medium if
+    unscored), and the same file (SHA-256) uploaded more than once on the case."""
+    import datetime as dt
+
+    from dateutil.relativedelta import relativedelta  # type: ignore[import-untyped]
+    from django.conf import settings
+    from django.utils import timezone
+
+    flags: list[DocumentFlag] = []
+    months = int(settings.KYC_VALIDITY_MONTHS.get(application.risk_level or "medium", 12))
+    approval_end = timezone.localdate() + relativedelta(months=months)
+    for person in application.people.exclude(id_document_expiry__isnull=True).order_by("role", "id"):
+        expiry: dt.date = person.id_document_expiry  # type: ignore[assignment]
+        if expiry < approval_end:
+            document = person.get_id_document_type_display() or "identity document"
+            flags.append(
+                DocumentFlag(
+                    "id_expiring",
+                    f"{person.legal_name}'s {document.lower()} expires on {expiry:%-d %B %Y}, before an approval "
+                    f"given today would end ({approval_end:%-d %B %Y}).",
+                )
+            )
+    docs = documents if documents is not None else list(application.documents.select_related("person"))
+    by_hash: dict[str, list[Document]] = {}
+    for doc in docs:
+        by_hash.setdefault(doc.sha256, []).append(doc)
+    for sha, same in by_hash.items():
+        if len(same) > 1:
+            names = "; ".join(
+                f"{d.get_kind_display()}{f' ({d.person.legal_name})' if d.person else ''}: {d.original_name}"
+                for d in same
+            )
+            flags.append(
+                DocumentFlag(
+                    "duplicate_file",
+                    f"The same file (SHA-256 {sha[:12]}…) was uploaded {len(same)} times: {names}.",
+                )
+            )
+    return flags
+
+
+def required_documents_checklist(*, application: Application) -> list[dict[str, Any]]:
+    """The documents the application type requires, each with whether one is uploaded (the wizard's checklist)."""
+    required = REQUIRED_DOCUMENTS_COMPANY if application.is_company else REQUIRED_DOCUMENTS_INDIVIDUAL
+    kinds = set(application.documents.values_list("kind", flat=True))
+    return [{"kind": k, "label": Document.Kind(k).label, "done": k in kinds} for k in required]

@@ -20,6 +20,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from accounts.models import Membership, Organisation, User
+from accounts.services import organisation_create
 from core.audit import audit_record
 from core.ethaddress import AddressError, parse_address
 from core.exceptions import ApplicationError
@@ -128,6 +129,51 @@ def _changes(obj: Any, data: Mapping[str, Any], fields: tuple[str, ...], secret:
     return changed
 
 
+COMPANY_PERSON_ROLES = (Person.Role.DIRECTOR, Person.Role.UBO, Person.Role.SIGNATORY, Person.Role.SENIOR_MANAGER)
+
+
+@transaction.atomic
+def company_ubo_declaration_set(*, application: Application, by: User, declared: bool) -> CompanyProfile:
+    """Record (or withdraw) the declaration that no natural person owns or controls 25 % or more of the company.
+
+    Requires a company application whose people section is editable and, to declare, no beneficial owner on it
+    (the two statements contradict each other). A declared application needs its senior managing official before
+    it can be submitted (kyc.selectors.application_submission_problems); that person is screened like every
+    person on the case. Audited as application.ubo_declaration."""
+    application = _lock(application)
+    if not application.is_company:
+        raise ApplicationError("Only company applications declare their beneficial owners.")
+    ensure_editable(application, "people")
+    company = CompanyProfile.objects.select_for_update().get(application=application)
+    if declared and application.people.filter(role=Person.Role.UBO).exists():
+        raise _field_error(
+            "no_ubo_declared",
+            "Beneficial owners are listed: remove them before declaring that no natural person owns or controls "
+            "25 % or more.",
+            "ubo_listed",
+        )
+    if company.no_ubo_declared != declared:
+        company.no_ubo_declared = declared
+        company.save(update_fields=["no_ubo_declared", "updated_at"])
+        audit_record(
+            actor=by, action="application.ubo_declaration", target=application, data={"no_ubo_declared": declared}
+        )
+    _mark_step(application, "people")
+    return company
+
+
+def _refuse_expired_id(data: Mapping[str, Any]) -> None:
+    """An identity document that has expired proves nothing: refused, naming the field."""
+    expiry = data.get("id_document_expiry")
+    if isinstance(expiry, dt.date) and expiry < timezone.localdate():
+        raise _field_error(
+            "id_document_expiry",
+            f"The identity document expired on {expiry:%-d %B %Y}: give a document that is still valid, with its "
+            "expiry date.",
+            "id_expired",
+        )
+
+
 def _lock(application: Application) -> Application:
     return Application.objects.select_for_update().get(pk=application.pk)
 
@@ -137,10 +183,17 @@ def _lock(application: Application) -> Application:
 
 @transaction.atomic
 def application_create(
-    *, by: User, subject_type: str, organisation: Organisation | None = None, operator_category: str = ""
+    *,
+    by: User,
+    subject_type: str,
+    organisation: Organisation | None = None,
+    operator_category: str = "",
+    new_organisation: Mapping[str, str] | None = None,
 ) -> Application:
-    """Open a draft. Company applications need an organisation of the matching kind that `by` belongs to;
-    individual applications are personal. Operator applications need a category."""
+    """Open a draft. Company applications need an organisation of the matching kind that `by` belongs to, or
+    `new_organisation` (name, country, lei) to register one with `by` as owner in the same transaction (a
+    refusal names the field as organisation_<field>, and nothing is saved); individual applications are
+    personal. Operator applications need a category."""
     if subject_type not in SubjectType.values:
         raise _field_error(
             "subject_type", f"Choose an application type: {', '.join(SubjectType.values)}.", "subject_type"
@@ -158,6 +211,25 @@ def application_create(
         raise _field_error(
             "operator_category", "Only node-operator applications have an operator category.", "operator_category"
         )
+    if subject_type in COMPANY_SUBJECT_TYPES and organisation is None and new_organisation:
+        kind = (
+            Organisation.Kind.INSTITUTION
+            if subject_type == SubjectType.INSTITUTION
+            else Organisation.Kind.OPERATOR_COMPANY
+        )
+        try:
+            organisation = organisation_create(
+                owner=by,
+                kind=kind,
+                name=new_organisation.get("name", ""),
+                country=new_organisation.get("country", ""),
+                lei=new_organisation.get("lei", ""),
+            )
+        except ApplicationError as exc:
+            field = exc.extra.get("field")
+            raise ApplicationError(
+                exc.message, code=exc.code, extra={"field": f"organisation_{field}" if field else "organisation"}
+            ) from None
     if subject_type in COMPANY_SUBJECT_TYPES:
         if organisation is None:
             raise _field_error(
@@ -187,7 +259,12 @@ def application_create(
         status_changed_at=timezone.now(),
     )
     if organisation is not None:
-        CompanyProfile.objects.create(application=application, legal_name=organisation.name)
+        CompanyProfile.objects.create(
+            application=application,
+            legal_name=organisation.name,
+            jurisdiction=organisation.country,
+            lei=organisation.lei,
+        )
     audit_record(
         actor=by,
         action="application.created",
@@ -233,6 +310,7 @@ def application_profile_update(*, application: Application, by: User, data: Mapp
     if application.is_company:
         raise ApplicationError("A company application has no personal profile; edit the company details.")
     ensure_editable(application, "profile")
+    _refuse_expired_id(data)
     person = application.people.filter(role=Person.Role.SUBJECT).first()
     created = person is None
     if person is None:
@@ -306,9 +384,19 @@ def person_add(*, application: Application, by: User, role: str, data: Mapping[s
     application = _lock(application)
     if not application.is_company:
         raise ApplicationError("Directors, owners and signatories belong to company applications.")
-    if role not in (Person.Role.DIRECTOR, Person.Role.UBO, Person.Role.SIGNATORY):
-        raise _field_error("role", "Choose director, ubo or signatory.", "role")
+    if role not in COMPANY_PERSON_ROLES:
+        raise _field_error("role", "Choose director, ubo, signatory or senior_manager.", "role")
     ensure_editable(application, "people")
+    _refuse_expired_id(data)
+    if (
+        role == Person.Role.UBO
+        and CompanyProfile.objects.filter(application=application, no_ubo_declared=True).exists()
+    ):
+        raise _field_error(
+            "role",
+            "You declared that no natural person owns or controls 25 % or more: withdraw the declaration first.",
+            "ubo_declared_none",
+        )
     person = Person(application=application, role=role)
     _changes(person, data, PERSON_FIELDS, _SECRET_FIELDS)
     if not person.legal_name.strip():
@@ -330,6 +418,8 @@ def person_update(*, person: Person, by: User, data: Mapping[str, Any]) -> Perso
     application = _lock(person.application)
     ensure_editable(application, "profile" if person.role == Person.Role.SUBJECT else "people")
     person = Person.objects.select_for_update().get(pk=person.pk)
+    if data.get("id_document_expiry") != person.id_document_expiry:
+        _refuse_expired_id(data)
     changed = _changes(person, data, PERSON_FIELDS, _SECRET_FIELDS)
     if not person.legal_name.strip():
         raise _field_error("legal_name", "Enter the person's full legal name.", "required")

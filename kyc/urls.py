@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, path
 
-from kyc import review_views, views
+from kyc import identity_views, review_views, views
 
 app_name = "kyc"
 
@@ -26,6 +26,15 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("applications/<uuid:public_id>/resubmit/", views.application_resubmit, name="resubmit"),
     path("applications/<uuid:public_id>/renew/", views.application_renew, name="renew"),
     path("documents/<uuid:document_id>/", views.document_download, name="document"),
+    # Identity verification: the applicant's page, the SDK's token refresh, and the link for people without account.
+    path("applications/<uuid:public_id>/identity/", identity_views.identity_overview, name="identity"),
+    path(
+        "applications/<uuid:public_id>/identity/<uuid:person_id>/token/",
+        identity_views.identity_token,
+        name="identity_token",
+    ),
+    path("verify/<str:token>/", identity_views.identity_link, name="identity_link"),
+    path("verify/<str:token>/token/", identity_views.identity_link_token, name="identity_link_token"),
     # Compliance review (staff).
     path("staff/cases/", review_views.case_queue, name="queue"),
     path("staff/cases/<uuid:public_id>/", review_views.case_detail, name="case"),

@@ -2,37 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
+# Re-exported: the LEI checks moved to core (organisations need them too); kyc callers import them from here.
+from core.identifiers import lei_checksum_ok as lei_checksum_ok
+from core.identifiers import validate_lei as validate_lei
 from kyc.countries import COUNTRY_CODES
-
-_LEI_RE = re.compile(r"^[0-9A-Z]{18}[0-9]{2}$")
-
-
-def lei_checksum_ok(lei: str) -> bool:
-    """ISO 17442 check digits: ISO 7064 MOD 97-10 over the 20 characters, letters as 10..35, remainder 1."""
-    digits = "".join(str(int(ch, 36)) for ch in lei)
-    return int(digits) % 97 == 1
-
-
-def validate_lei(value: str) -> str:
-    lei = value.strip().upper().replace(" ", "")
-    if len(lei) != 20:
-        raise ValidationError(f"An LEI has exactly 20 characters; this one has {len(lei)}.", code="lei_length")
-    if not _LEI_RE.match(lei):
-        raise ValidationError(
-            "An LEI is 18 letters or digits followed by 2 check digits (ISO 17442).", code="lei_format"
-        )
-    if not lei_checksum_ok(lei):
-        raise ValidationError(
-            "The LEI's check digits do not match (ISO 17442 / ISO 7064 MOD 97-10): check for a typing error.",
-            code="lei_checksum",
-        )
-    return lei
 
 
 def validate_country(value: str) -> str:

@@ -17,11 +17,12 @@ from accounts.permissions import user_is_staff_member
 from core.exceptions import ApplicationError
 from kyc import forms, selectors, services
 from kyc.editing import SECTION_LABELS, editable_sections
-from kyc.models import Application, Document, Person
+from kyc.models import Application, Document, Person, SubjectType
 from kyc.renewal import application_renew as renewal_start
 from kyc.renewal import open_renewal
 from kyc.validation import max_document_bytes
 from kyc.wizard import progress, steps_for
+from screening.identity import identity_provider_name
 
 _COMPANY_DOC_KINDS = [
     Document.Kind.CERTIFICATE_OF_INCORPORATION,
@@ -76,6 +77,7 @@ def _wizard_context(application: Application, step: str, **extra: Any) -> dict[s
         "read_only_reason": ""
         if step in editable or step == "review"
         else f"This section is read-only: the application is {application.get_status_display().lower()}.",
+        "information_request": selectors.information_request_current(application=application),
         **extra,
     }
 
@@ -92,7 +94,12 @@ def application_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def application_new(request: HttpRequest) -> HttpResponse:
     _applicant_only(request)
-    form = forms.NewApplicationForm(request.POST or None, user=request.user)
+    initial: dict[str, Any] = {}
+    if request.GET.get("type") in SubjectType.values:
+        initial["subject_type"] = request.GET["type"]
+    if request.GET.get("organisation"):
+        initial["organisation"] = request.GET["organisation"]
+    form = forms.NewApplicationForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             application = services.application_create(
@@ -100,6 +107,7 @@ def application_new(request: HttpRequest) -> HttpResponse:
                 subject_type=form.cleaned_data["subject_type"],
                 organisation=form.cleaned_data["organisation"],
                 operator_category=form.cleaned_data["operator_category"],
+                new_organisation=form.new_organisation(),
             )
         except ApplicationError as exc:
             _apply_error(form, exc)
@@ -190,6 +198,16 @@ def _step_company(request: HttpRequest, application: Application) -> HttpRespons
 
 
 def _step_people(request: HttpRequest, application: Application) -> HttpResponse:
+    if request.method == "POST" and "ubo_declaration" in request.POST:
+        try:
+            services.company_ubo_declaration_set(
+                application=application, by=_user(request), declared=request.POST.get("no_ubo_declared") == "on"
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, "Ownership declaration saved.")
+        return redirect("kyc:step", public_id=application.public_id, step="people")
     if request.method == "POST":
         return redirect("kyc:step", public_id=application.public_id, step="documents")
     people = list(application.people.exclude(role=Person.Role.SUBJECT))
@@ -202,9 +220,25 @@ def _step_people(request: HttpRequest, application: Application) -> HttpResponse
         ),
         (Person.Role.SIGNATORY, "Authorised signatories", [p for p in people if p.role == Person.Role.SIGNATORY]),
     ]
+    if application.company.no_ubo_declared or any(p.role == Person.Role.SENIOR_MANAGER for p in people):
+        groups.append(
+            (
+                Person.Role.SENIOR_MANAGER,
+                "Senior managing official",
+                [p for p in people if p.role == Person.Role.SENIOR_MANAGER],
+            )
+        )
     ubo_total = sum((p.ownership_percent or 0) for p in people if p.role == Person.Role.UBO)
     return render(
-        request, "kyc/step_people.html", _wizard_context(application, "people", groups=groups, ubo_total=ubo_total)
+        request,
+        "kyc/step_people.html",
+        _wizard_context(
+            application,
+            "people",
+            groups=groups,
+            ubo_total=ubo_total,
+            no_ubo_declared=application.company.no_ubo_declared,
+        ),
     )
 
 
@@ -229,13 +263,26 @@ def _step_documents(request: HttpRequest, application: Application) -> HttpRespo
             _apply_error(form, exc)
         else:
             messages.success(request, f"{document.get_kind_display()} uploaded ({document.original_name}).")
+            same = application.documents.filter(sha256=document.sha256).exclude(pk=document.pk).first()
+            if same is not None:
+                messages.warning(
+                    request,
+                    f"This file is identical to the {same.get_kind_display().lower()} already uploaded "
+                    f"({same.original_name}). If that was a mistake, remove it and upload the right document.",
+                )
             return redirect("kyc:step", public_id=application.public_id, step="documents")
     documents = application.documents.select_related("person", "uploaded_by")
     return render(
         request,
         "kyc/step_documents.html",
         _wizard_context(
-            application, "documents", form=form, documents=documents, max_mb=max_document_bytes() // 1_048_576
+            application,
+            "documents",
+            form=form,
+            documents=documents,
+            max_mb=max_document_bytes() // 1_048_576,
+            document_flags=selectors.application_document_flags(application=application, documents=list(documents)),
+            required_documents=selectors.required_documents_checklist(application=application),
         ),
     )
 
@@ -271,10 +318,20 @@ def _summary(application: Application) -> dict[str, Any]:
         "directors": [p for p in people if p.role == Person.Role.DIRECTOR],
         "ubos": [p for p in people if p.role == Person.Role.UBO],
         "signatories": [p for p in people if p.role == Person.Role.SIGNATORY],
+        "senior_managers": [p for p in people if p.role == Person.Role.SENIOR_MANAGER],
         "company": application.company if application.is_company else None,
         "documents": list(application.documents.select_related("person")),
-        "wallets": list(application.wallets.all()),
+        "wallets": _wallets_with_chain(application),
+        "document_flags": selectors.application_document_flags(application=application),
     }
+
+
+def _wallets_with_chain(application: Application) -> list[Any]:
+    wallets = list(application.wallets.all())
+    states = selectors.wallet_chain_states(application=application, wallets=wallets)
+    for wallet in wallets:
+        wallet.chain = states.get(wallet.pk)  # type: ignore[attr-defined]
+    return wallets
 
 
 _STEP_HANDLERS = {
@@ -296,8 +353,8 @@ def person_edit(request: HttpRequest, public_id: Any, person_id: Any = None) -> 
         raise Http404("Individual applications have no directors or owners.")
     person = selectors.person_get(application=application, public_id=person_id) if person_id else None
     role = person.role if person else request.GET.get("role", request.POST.get("role", ""))
-    if role not in (Person.Role.DIRECTOR, Person.Role.UBO, Person.Role.SIGNATORY):
-        raise Http404("Choose director, ubo or signatory.")
+    if role not in services.COMPANY_PERSON_ROLES:
+        raise Http404("Choose director, ubo, signatory or senior_manager.")
     form = forms.PersonForm(request.POST or None, initial=_person_initial(person), role=role)
     if request.method == "POST" and form.is_valid():
         try:
@@ -319,10 +376,12 @@ def person_edit(request: HttpRequest, public_id: Any, person_id: Any = None) -> 
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def person_delete(request: HttpRequest, public_id: Any, person_id: Any) -> HttpResponse:
     application = _get(request, public_id)
     person = selectors.person_get(application=application, public_id=person_id)
+    if request.method == "GET":
+        return _confirm_removal(request, application, step="people", what=person.legal_name, obj=person)
     try:
         services.person_remove(person=person, by=_user(request))
     except ApplicationError as exc:
@@ -333,10 +392,12 @@ def person_delete(request: HttpRequest, public_id: Any, person_id: Any) -> HttpR
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def document_delete(request: HttpRequest, public_id: Any, document_id: Any) -> HttpResponse:
     application = _get(request, public_id)
     document = selectors.document_get(application=application, public_id=document_id)
+    if request.method == "GET":
+        return _confirm_removal(request, application, step="documents", what=document.original_name, obj=document)
     try:
         services.document_remove(document=document, by=_user(request))
     except ApplicationError as exc:
@@ -344,6 +405,23 @@ def document_delete(request: HttpRequest, public_id: Any, document_id: Any) -> H
     else:
         messages.success(request, f"{document.original_name} removed.")
     return redirect("kyc:step", public_id=application.public_id, step="documents")
+
+
+def _confirm_removal(request: HttpRequest, application: Application, *, step: str, what: str, obj: Any) -> HttpResponse:
+    """Removal asks first: the Remove links lead here and only this page's form deletes (no inline script; the
+    content security policy forbids it)."""
+    detail = ""
+    if isinstance(obj, Document):
+        detail = obj.get_kind_display() + (f" of {obj.person.legal_name}" if obj.person else "")
+    elif isinstance(obj, Person):
+        detail = obj.get_role_display()
+    else:
+        detail = getattr(obj, "address", "")
+    return render(
+        request,
+        "kyc/confirm_remove.html",
+        _wizard_context(application, step, what=what, detail=detail, back_step=step),
+    )
 
 
 @login_required
@@ -369,10 +447,12 @@ def document_download(request: HttpRequest, document_id: Any) -> HttpResponseBas
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def wallet_delete(request: HttpRequest, public_id: Any, wallet_id: Any) -> HttpResponse:
     application = _get(request, public_id)
     wallet = selectors.wallet_get(application=application, public_id=wallet_id)
+    if request.method == "GET":
+        return _confirm_removal(request, application, step="wallets", what=wallet.label, obj=wallet)
     try:
         services.wallet_remove(wallet=wallet, by=_user(request))
     except ApplicationError as exc:
@@ -442,6 +522,14 @@ def application_resubmit(request: HttpRequest, public_id: Any) -> HttpResponse:
     from kyc.review import case_resubmit
 
     application = _get(request, public_id)
+    asked = selectors.information_request_current(application=application)
+    if asked is not None and not asked.has_changes:
+        messages.error(
+            request,
+            "Nothing was changed yet: change at least one of the items the reviewer asked for "
+            f"({', '.join(item.label for item in asked.items)}), then send the application back.",
+        )
+        return redirect("kyc:status", public_id=application.public_id)
     try:
         case_resubmit(application=application, by=_user(request))
     except ApplicationError as exc:
@@ -484,8 +572,10 @@ def application_status(request: HttpRequest, public_id: Any) -> HttpResponse:
             "timeline": timeline,
             "transitions": application.transitions.select_related("by"),
             "editable": sorted(SECTION_LABELS[s] for s in editable_sections(application)),
+            "information_request": selectors.information_request_current(application=application),
             "resume_url": reverse("kyc:resume", kwargs={"public_id": application.public_id}),
             "renewal": open_renewal(application),
+            "identity_provider": identity_provider_name(),
             **_summary(application),
         },
     )

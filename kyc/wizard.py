@@ -64,7 +64,8 @@ def progress(application: Application) -> Progress:
             done += 1
         elif resume == "review" and step.key != "review":
             resume = step.key
-        rows.append({"key": step.key, "label": step.label, "complete": complete})
+        missing = len(problems) if step.key == "review" else sum(1 for p in problems if p.section == step.key)
+        rows.append({"key": step.key, "label": step.label, "complete": complete, "missing": missing})
     return Progress(rows, done, len(rows), problems, resume)
 
 

@@ -21,6 +21,7 @@ from accounts.models import Organisation, User
 from accounts.permissions import HasCapability, user_is_staff_member
 from accounts.roles import Capability
 from core.api import JSONParser
+from core.countries import COUNTRY_CODES
 from core.ethaddress import parse_address
 from core.names import NameSerializerField
 from operators import checklist, selectors, services, states
@@ -102,8 +103,10 @@ class OperatorInputSerializer(serializers.Serializer[Any]):
 
     def validate_country(self, value: str) -> str:
         value = value.strip().upper()
-        if not value.isalpha():
-            raise serializers.ValidationError("Use the two-letter ISO 3166-1 code, e.g. DE, GB, US.")
+        if value not in COUNTRY_CODES:
+            raise serializers.ValidationError(
+                f"“{value}” is not an ISO 3166-1 alpha-2 country code; use two letters such as PT, DE, GB."
+            )
         return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

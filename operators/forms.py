@@ -6,6 +6,8 @@ from typing import Any, cast
 
 from django import forms
 
+from accounts.forms import COUNTRY_SELECT_CHOICES
+from core.countries import COUNTRY_CODES
 from core.ethaddress import parse_address
 from core.names import NameField
 from operators.models import (
@@ -19,6 +21,28 @@ from operators.models import (
 )
 
 VERSION_HELP = "As reported by the client, e.g. 1.16.3."
+
+
+def _iso_country(value: str) -> str:
+    code = value.strip().upper()
+    if code not in COUNTRY_CODES:
+        raise forms.ValidationError(f"“{value}” is not a country: choose it from the list (ISO 3166-1 codes).")
+    return code
+
+
+class CountrySelectField(forms.ChoiceField):
+    """A select of ISO 3166-1 codes; a code sent in lower case (API-minded scripts posting the form) is accepted."""
+
+    def to_python(self, value: Any) -> str:
+        return super().to_python(value).strip().upper()
+
+
+def _country_select(form: forms.BaseForm) -> None:
+    # A select of ISO codes: typed free text ("Portugal") used to be cut to its first two letters ("PO").
+    field = form.fields["country"]
+    form.fields["country"] = CountrySelectField(
+        label=field.label, choices=COUNTRY_SELECT_CHOICES, required=field.required, help_text=field.help_text
+    )
 
 
 class CommaListField(forms.CharField):
@@ -41,16 +65,14 @@ class OperatorProfileForm(forms.ModelForm[OperatorProfile]):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        _country_select(self)
         self.fields["hosting_provider"].required = False
         if self.instance.pk:
             for name in ("mev_relays", "other_networks", "ssv_operator_ids"):
                 self.initial[name] = ", ".join(str(x) for x in getattr(self.instance, name) or [])
 
     def clean_country(self) -> str:
-        value = (self.cleaned_data.get("country") or "").strip().upper()
-        if len(value) != 2 or not value.isalpha():
-            raise forms.ValidationError("Use the two-letter ISO 3166-1 code, e.g. DE, GB, US.")
-        return value
+        return _iso_country(self.cleaned_data.get("country") or "")
 
     def clean_ssv_operator_ids(self) -> list[int]:
         values = self.cleaned_data.get("ssv_operator_ids") or []
@@ -195,15 +217,13 @@ class NodeForm(forms.ModelForm[Node]):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        _country_select(self)
         self.fields["hosting_provider"].required = False
         if self.instance.pk:
             self.initial["mev_relays"] = ", ".join(self.instance.mev_relays or [])
 
     def clean_country(self) -> str:
-        value = (self.cleaned_data.get("country") or "").strip().upper()
-        if len(value) != 2 or not value.isalpha():
-            raise forms.ValidationError("Use the two-letter ISO 3166-1 code, e.g. DE, GB, US.")
-        return value
+        return _iso_country(self.cleaned_data.get("country") or "")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

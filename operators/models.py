@@ -166,6 +166,14 @@ class OperatorAddress(BaseModel):
     screening_status = models.CharField(max_length=20, choices=Screening.choices, default=Screening.NOT_SCREENED)
     screened_at = models.DateTimeField(null=True, blank=True)
     screening_findings = models.JSONField(default=list, blank=True)
+    # Proof of control made in the operator flow: an EIP-4361 message signed by the address. For an address that is
+    # not (yet) a proven wallet of the linked application, which is read-only while it is reviewed. The nonce is
+    # single-use: cleared when a signature over it is accepted.
+    proven_at = models.DateTimeField(null=True, blank=True)
+    proof_message = models.TextField(blank=True)
+    proof_signature = models.TextField(blank=True)
+    proof_nonce = models.CharField(max_length=32, blank=True)
+    proof_expires_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["purpose", "address"]

@@ -20,6 +20,7 @@ from core.audit import audit_record
 from core.ethaddress import parse_address
 from core.exceptions import ApplicationError
 from operators import checklist, states
+from operators.address_proof import address_is_proven, proven_application_wallets
 from operators.address_screening import AddressScreening, address_screen
 from operators.deposit_data import EntryProblem, parse_deposit_file
 from operators.ethvalues import parse_bls_pubkey, parse_hex, withdrawal_credentials_address
@@ -284,8 +285,8 @@ def _approval_blockers(operator: OperatorProfile, *, include_screening: bool = T
     if not any(a.purpose == OperatorAddress.Purpose.WITHDRAWAL for a in addresses):
         blockers.append("No withdrawal address is declared.")
     if app is not None:
-        proven = {w.address.lower() for w in app.wallets.all() if w.verified_at is not None}
-        unproven = [a.address for a in addresses if a.address.lower() not in proven]
+        proven = proven_application_wallets(operator)
+        unproven = [a.address for a in addresses if not address_is_proven(a, proven)]
         if unproven:
             blockers.append(
                 "Addresses not proven (and screened) on the linked application: " + ", ".join(unproven) + "."
@@ -301,6 +302,47 @@ def _approval_blockers(operator: OperatorProfile, *, include_screening: bool = T
     if operator.category == Category.SSV_OPERATOR and not operator.ssv_operator_ids:
         blockers.append("An SSV operator needs its SSV operator ids.")
     return blockers
+
+
+_DEAD_APPLICATION_STATES = frozenset({"rejected", "expired", "revoked"})
+
+
+def operator_submission_problems(*, operator: OperatorProfile) -> list[dict[str, str]]:
+    """What keeps the operator from being submitted, each naming the part of the flow (`field`) and what to do:
+    a linked KYC/KYB application that can still be approved, a declared withdrawal address, every address proven
+    (on the linked application or in the operator flow) and at least one validator key. Screening and the
+    checklist are staff's part and come at review."""
+    problems: list[dict[str, str]] = []
+    app = operator.kyc_application
+    if app is None:
+        problems.append(
+            {"field": "kyc_application", "message": "Link your KYC or KYB application, or start one, first."}
+        )
+    elif app.status in _DEAD_APPLICATION_STATES:
+        problems.append(
+            {
+                "field": "kyc_application",
+                "message": f"The linked application {app.reference} is {app.get_status_display().lower()}: "
+                "link or start another one.",
+            }
+        )
+    addresses = list(operator.addresses.all())
+    if not any(a.purpose == OperatorAddress.Purpose.WITHDRAWAL for a in addresses):
+        problems.append({"field": "addresses", "message": "Declare the withdrawal address."})
+    proven = proven_application_wallets(operator)
+    for row in addresses:
+        if not address_is_proven(row, proven):
+            problems.append(
+                {
+                    "field": "addresses",
+                    "message": f"Prove that you control {row.address} ({row.get_purpose_display().lower()}).",
+                }
+            )
+    if not operator.validators.exists():
+        problems.append(
+            {"field": "keys", "message": "Upload the deposit data of at least one validator key (the last step)."}
+        )
+    return problems
 
 
 def operator_approval_blockers(*, operator: OperatorProfile, for_staff: bool = True) -> list[str]:
@@ -332,6 +374,14 @@ def operator_transition(
         and not reason.strip()
     ):
         raise ApplicationError("Give a reason; the operator will read it.", code="reason_required")
+    if to_status == OperatorProfile.Status.SUBMITTED:
+        problems = operator_submission_problems(operator=operator)
+        if problems:
+            raise ApplicationError(
+                "Cannot submit yet: " + " ".join(p["message"] for p in problems),
+                code="incomplete",
+                extra={"problems": problems},
+            )
     now = timezone.now()
     if to_status in (OperatorProfile.Status.SUBMITTED, OperatorProfile.Status.IN_REVIEW):
         # Recorded at each hand-over, so the reviewer opens the case with a current screening of every address.

@@ -13,6 +13,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("operators/<uuid:public_id>/submit/", views.operator_submit, name="operators_submit"),
     path("operators/<uuid:public_id>/link/", views.operator_link, name="operators_link"),
     path("operators/<uuid:public_id>/addresses/", views.operator_address_add, name="operators_address_add"),
+    path(
+        "operators/<uuid:public_id>/addresses/<int:address_id>/prove/",
+        views.operator_address_prove,
+        name="operators_address_prove",
+    ),
     path("operators/<uuid:public_id>/clusters/", views.operator_cluster_add, name="operators_cluster_add"),
     path("operators/<uuid:public_id>/nodes/new/", views.operator_node_create, name="operators_node_create"),
     path("operators/<uuid:public_id>/nodes/<uuid:node_id>/", views.operator_node_edit, name="operators_node_edit"),

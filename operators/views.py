@@ -20,6 +20,12 @@ from accounts.permissions import user_has_capability, user_is_staff_member
 from accounts.roles import Capability
 from core.exceptions import ApplicationError
 from operators import checklist, forms, selectors, services, states
+from operators.address_proof import (
+    address_is_proven,
+    operator_address_challenge_issue,
+    operator_address_proof_verify,
+    proven_application_wallets,
+)
 from operators.allocation import allocate
 from operators.diversity import bar_chart_svg, line_chart_svg
 from operators.models import BeaconImportRun, DueDiligenceItem, ExitRequest, Node, OperatorProfile, Validator
@@ -52,9 +58,16 @@ def _detail_context(request: HttpRequest, operator: OperatorProfile, *, staff: b
     page = Paginator(validators, 50).get_page(request.GET.get("page"))
     scores = selectors.score_history(operator)
     items = list(operator.checklist.select_related("reviewed_by"))
+    addresses = list(operator.addresses.all())
+    problems = services.operator_submission_problems(operator=operator)
+    proven = proven_application_wallets(operator)
+    for row in addresses:
+        row.proven = address_is_proven(row, proven)  # type: ignore[attr-defined]
     return {
         "operator": operator,
-        "addresses": list(operator.addresses.all()),
+        "addresses": addresses,
+        "submission_problems": problems,
+        "problem_fields": {p["field"] for p in problems},
         "clusters": list(operator.clusters.prefetch_related("members")),
         "validators_page": page,
         "validator_count": page.paginator.count,
@@ -185,6 +198,46 @@ def operator_submit(request: HttpRequest, public_id: Any) -> HttpResponse:
         "Submitted for technical review.",
     )
     return redirect("operators_detail", public_id=operator.public_id)
+
+
+@login_required
+def operator_address_prove(request: HttpRequest, public_id: Any, address_id: Any) -> HttpResponse:
+    """Prove control of a declared address inside the operator flow: sign the portal's message with the address
+    (any wallet that offers personal_sign) and paste the signature. No need to reopen the KYC/KYB application."""
+    from kyc.forms import PastedProofForm
+
+    operator = _own_operator(request, public_id)
+    row = operator.addresses.filter(pk=address_id).first() if str(address_id).isdigit() else None
+    if row is None:
+        raise Http404("No such address on this operator.")
+    form = PastedProofForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            operator_address_proof_verify(
+                row=row,
+                by=_user(request),
+                message=form.cleaned_data["message"],
+                signature=form.cleaned_data["signature"],
+            )
+        except ApplicationError as exc:
+            form.add_error("signature", exc.message)
+        else:
+            messages.success(request, f"Control of {row.address} proven.")
+            return redirect("operators_detail", public_id=operator.public_id)
+    if not form.is_bound or not form.errors:
+        try:
+            message = operator_address_challenge_issue(
+                row=row, by=_user(request), domain=request.get_host(), uri=request.build_absolute_uri("/")
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+            return redirect("operators_detail", public_id=operator.public_id)
+        form = PastedProofForm(initial={"message": message})
+    return render(
+        request,
+        "operators/address_prove.html",
+        {"operator": operator, "row": row, "form": form, "message": form["message"].value()},
+    )
 
 
 @login_required

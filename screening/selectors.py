@@ -273,14 +273,18 @@ def check_list_for_subject(*, subject_ref: str) -> QuerySet[Check]:
 def checks_stuck(*, now: dt.datetime | None = None) -> list[int]:
     """Checks whose Celery message was evidently lost (a broker restart, a worker killed before it acknowledged):
     pending for more than SCREENING_CHECK_STALE_MINUTES, or running with no attempt for an hour, longer than
-    the whole retry backoff of a check. Oldest first, at most 500 per sweep."""
+    the whole retry backoff of a check. Oldest first, at most 500 per sweep.
+
+    A running check the provider has accepted (it gave its id: an identity check whose applicant was created) is
+    not stuck: it waits for the person to verify themselves, and the verdict arrives by webhook. Sending it again
+    would only ask the provider for the same applicant."""
     now = now or timezone.now()
     pending_before = now - dt.timedelta(minutes=settings.SCREENING_CHECK_STALE_MINUTES)
     running_before = now - dt.timedelta(hours=1)
     return list(
         Check.objects.filter(
             Q(status=CheckStatus.PENDING, updated_at__lt=pending_before)
-            | Q(status=CheckStatus.RUNNING, updated_at__lt=running_before)
+            | (Q(status=CheckStatus.RUNNING, updated_at__lt=running_before) & Q(external_id=""))
         )
         .order_by("updated_at")
         .values_list("pk", flat=True)[:500]

@@ -96,6 +96,8 @@ def main() -> int:
     os.chdir(ROOT)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "claystack_portal.settings.local")
     os.environ["PYTHONUNBUFFERED"] = "1"
+    # runserver's "This is a development server" banner: `make run` is the development set-up by definition.
+    os.environ.setdefault("DJANGO_RUNSERVER_HIDE_WARNING", "true")
     port = os.environ.get("PORT", "8000")
     db = os.environ.get("DATABASE_URL") or "SQLite (var/portal.sqlite3)"
     broker = os.environ.get("REDIS_URL") or "filesystem broker (var/broker)"

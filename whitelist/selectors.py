@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import Count, QuerySet
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from whitelist.models import Batch, Change, ListKey, Reconciliation
 
@@ -20,6 +22,23 @@ _ADDRESS_STATUS_SQL = (
 )
 
 
+def _db_datetime(value: dt.datetime | str | None) -> dt.datetime | None:
+    """A datetime column read through a raw cursor, made what the ORM would have given: aware.
+
+    PostgreSQL's driver returns aware values; SQLite (the default set-up) returns naive ones, or text for a
+    column it does not recognise, in the connection's time zone (UTC unless DATABASES sets TIME_ZONE). The ORM
+    converts them (DatabaseOperations.convert_datetimefield_value); a raw cursor does not."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = parse_datetime(value)
+        if value is None:
+            raise ValueError("The database returned a datetime this backend cannot parse.")
+    if settings.USE_TZ and timezone.is_naive(value):
+        value = timezone.make_aware(value, connection.timezone)
+    return value
+
+
 def address_status(*, address: str) -> dict[str, dict[str, Any]]:
     """Per list: "confirmed" (listed and confirmed on chain, not expired), "pending" (a change is on its way)
     or "not_listed". From the database's record of confirmed batches: no personal data, no chain call."""
@@ -28,7 +47,7 @@ def address_status(*, address: str) -> dict[str, dict[str, Any]]:
     with connection.cursor() as cursor:
         cursor.execute(_ADDRESS_STATUS_SQL, [address, Change.Status.SUPERSEDED, Change.Status.FAILED])
         rows = [
-            {"list_key": k, "action": a, "valid_until": v, "status": st, "batch__status": bs}
+            {"list_key": k, "action": a, "valid_until": _db_datetime(v), "status": st, "batch__status": bs}
             for k, a, v, st, bs in cursor.fetchall()
         ]
     now = timezone.now()
@@ -85,3 +104,54 @@ def sync_progress() -> dict[str, Any]:
 
 def reconciliation_latest(*, list_key: str) -> Reconciliation | None:
     return Reconciliation.objects.filter(list_key=list_key).order_by("-id").first()
+
+
+def address_chain_states(*, addresses: list[str], list_key: str) -> dict[str, dict[str, Any]]:
+    """Per address, what its owner needs to know about it on `list_key`, from the database's record of the chain
+    (no chain call): "pending" (a change is on its way; `pending_action`), "on_chain" (added and confirmed:
+    `block_number`, `tx_hash`, `valid_until` as sent to the contract), "expired" (added, but the on-chain expiry
+    has passed), "removed" (`removed_at`, `block_number`, `tx_hash`) or "not_listed". One query for all."""
+    changes = (
+        Change.objects.filter(address__in=addresses, list_key=list_key)
+        .exclude(status__in=[Change.Status.SUPERSEDED, Change.Status.FAILED])
+        .select_related("batch")
+        .order_by("id")
+    )
+    now = timezone.now()
+    out: dict[str, dict[str, Any]] = {
+        a: {
+            "status": "not_listed",
+            "pending_action": None,
+            "block_number": None,
+            "tx_hash": "",
+            "valid_until": None,
+            "removed_at": None,
+            "confirmed_at": None,
+        }
+        for a in addresses
+    }
+    for change in changes:
+        state = out[change.address]
+        batch = change.batch
+        pending = change.status == Change.Status.PENDING or (
+            change.status == Change.Status.BATCHED and batch is not None and batch.status in OPEN_BATCH_STATES
+        )
+        if pending:
+            state["pending_action"] = change.action
+            continue
+        if change.status not in (Change.Status.CONFIRMED, Change.Status.SKIPPED):
+            continue
+        state.update(
+            block_number=batch.block_number if batch else None,
+            tx_hash=batch.tx_hash if batch else "",
+            confirmed_at=batch.confirmed_at if batch else None,
+        )
+        if change.action == Change.Action.ADD:
+            expired = change.valid_until is None or change.valid_until <= now
+            state.update(status="expired" if expired else "on_chain", valid_until=change.valid_until, removed_at=None)
+        else:
+            state.update(status="removed", valid_until=None, removed_at=(batch.confirmed_at if batch else None))
+    for state in out.values():
+        if state["pending_action"] and state["status"] in ("not_listed", "removed", "expired"):
+            state["status"] = "pending"
+    return out

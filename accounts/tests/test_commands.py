@@ -48,3 +48,46 @@ def test_seed_demo_is_idempotent_and_prints_working_logins(capsys: pytest.Captur
     assert "alice@acme-capital.example" in first
     call_command("demo_totp", "reviewer@claystack.local")
     assert re.fullmatch(r"\d{6}\n", capsys.readouterr().out)
+
+
+@override_settings(DEBUG=True)
+def test_seed_demo_creates_an_administrator_with_two_factor_printed_like_the_staff(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    call_command("seed_demo")
+    out = capsys.readouterr().out
+    admin = User.objects.get(email="admin@claystack.local")
+    assert admin.is_superuser and admin.is_staff and not admin.role_assignments.exists()
+    assert re.search(r"admin@claystack.local\s+administrator\s+TOTP secret \w+", out)
+    call_command("demo_totp", "admin@claystack.local")
+    assert re.fullmatch(r"\d{6}\n", capsys.readouterr().out)
+
+
+@override_settings(DEBUG=True)
+def test_demo_totp_waits_for_a_fresh_window_when_the_current_one_is_about_to_end(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from accounts.demo import _demo_secret, current_totp_code
+
+    call_command("seed_demo")
+    capsys.readouterr()
+    clock = {"now": 1_800_000_028.0}  # two seconds before a 30-second window ends
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        clock["now"] += seconds
+
+    monkeypatch.setattr("accounts.management.commands.demo_totp.time.time", lambda: clock["now"])
+    monkeypatch.setattr("accounts.management.commands.demo_totp.time.sleep", sleep)
+    call_command("demo_totp", "reviewer@claystack.local")
+    captured = capsys.readouterr()
+    assert slept and 2 <= slept[0] < 2.2
+    assert captured.out.strip() == current_totp_code(_demo_secret("reviewer@claystack.local"), at=1_800_000_031)
+    assert "waiting for the next one" in captured.err
+
+
+def test_demo_totp_skips_the_system_checks_that_import_web3() -> None:
+    from accounts.management.commands.demo_totp import Command
+
+    assert Command.requires_system_checks == []

@@ -76,3 +76,38 @@ def test_repeated_failed_logins_are_rate_limited(client: Client, settings: Any) 
     assert "Too many failed login attempts" in blocked.content.decode()
     assert client.get("/").status_code == 302  # the right password did not get through while blocked
     assert AuditEvent.objects.filter(action="auth.login_failed").count() == 3
+
+
+def test_the_sign_up_e_mail_names_the_portal_not_the_host(client: Client) -> None:
+    client.post(
+        "/accounts/signup/",
+        {
+            "email": "gina@example.com",
+            "password1": "a-long-enough-passphrase-9",
+            "password2": "a-long-enough-passphrase-9",
+        },
+    )
+    message = mail.outbox[0]
+    assert message.subject == "[ClayStack] Confirm your e-mail address to start your application"
+    assert "Hello from" not in message.body and "ClayStack Compliance Portal" in message.body
+    assert "https://testserver/" in message.body
+
+
+@override_settings(PORTAL_DOMAIN="portal.claystack.example")
+def test_e_mails_give_the_configured_portal_domain(client: Client) -> None:
+    client.post(
+        "/accounts/signup/",
+        {
+            "email": "hal@example.com",
+            "password1": "a-long-enough-passphrase-9",
+            "password2": "a-long-enough-passphrase-9",
+        },
+    )
+    assert "https://portal.claystack.example/" in mail.outbox[0].body
+
+
+def test_the_sign_in_and_sign_up_pages_speak_the_portals_words(client: Client) -> None:
+    login = client.get("/accounts/login/").content.decode()
+    assert "Sign in to the ClayStack Compliance Portal" in login and 'class="button"' in login
+    signup = client.get("/accounts/signup/").content.decode()
+    assert "Create your account" in signup and "register their organisation" in signup

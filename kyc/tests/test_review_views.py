@@ -162,6 +162,8 @@ def test_the_applicant_resubmits_from_the_portal_and_sees_the_decision(
     client = _client(alice)
     assert "Send the changes back" in client.get(status_url).content.decode()
     assert _client(charlie).post(reverse("kyc:resubmit", args=[case.public_id])).status_code == 404
+    # Sending back is offered once something asked for changed.
+    services.company_profile_update(application=case, by=alice, data={"website": "https://acme.example/about"})
     client.post(reverse("kyc:resubmit", args=[case.public_id]))
     case.refresh_from_db()
     assert case.status == S.RESUBMITTED

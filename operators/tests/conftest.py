@@ -17,3 +17,22 @@ def alice_operator(alice: Any) -> Any:
     operator = OperatorFactory(organisation=alice.organisations.get(), name="Acme Nodes")
     OperatorAddressFactory(operator=operator, address=WITHDRAWAL, purpose="withdrawal")
     return operator
+
+
+def make_submittable(operator: Any, user: Any, *, key_secret: int = 4242) -> Any:
+    """Complete what submission requires: a linked approved application on which every declared address is a
+    proven wallet, and one validator key paying out to the withdrawal address."""
+    from operators.services import operator_link_application, validator_register
+    from operators.tests.factories import approved_kyc_application, pubkey_for
+
+    wallets = [(row.address, "withdrawals") for row in operator.addresses.all()]
+    app = approved_kyc_application(organisation=operator.organisation, applicant=user, wallets=wallets)
+    operator_link_application(operator=operator, by=user, application=app)
+    withdrawal = operator.addresses.filter(purpose="withdrawal").first()
+    validator_register(
+        operator=operator,
+        by=user,
+        pubkey=pubkey_for(key_secret),
+        withdrawal_credentials="0x01" + "00" * 11 + withdrawal.address[2:].lower(),
+    )
+    return operator

@@ -12,7 +12,7 @@ from core.models import AuditEvent
 from operators import checklist
 from operators.models import OperatorAddress, OperatorProfile
 from operators.services import checklist_item_review, operator_address_add, operator_transition
-from operators.tests.conftest import FEE_RECIPIENT, WITHDRAWAL
+from operators.tests.conftest import FEE_RECIPIENT, WITHDRAWAL, make_submittable
 from operators.tests.factories import OperatorAddressFactory, approved_kyc_application
 from screening.models import ListAddress, ListVersion
 from whitelist.models import Change
@@ -113,6 +113,7 @@ def test_a_refused_approval_leaves_the_hit_recorded_and_shown_to_staff_only(clie
 
 def test_submission_and_review_record_a_screening_of_every_address(alice, reviewer, alice_operator):
     _list_address(WITHDRAWAL, entity_id="OFAC:1")
+    make_submittable(alice_operator, alice)
     operator_transition(operator=alice_operator, to_status="submitted", by=alice)
     row = alice_operator.addresses.get()
     assert row.screening_status == "sanctioned" and row.screening_findings[0]["entity_id"] == "OFAC:1"

@@ -16,7 +16,7 @@ from operators.models import ExitRequest, OperatorProfile, OperatorScore, Valida
 from operators.services import operator_transition, validator_register
 from operators.tasks import beacon_import_task, exits_check_task
 from operators.tests.beacon_server import FakeBeaconNode, FakeValidator
-from operators.tests.conftest import WITHDRAWAL
+from operators.tests.conftest import WITHDRAWAL, make_submittable
 from operators.tests.factories import OperatorAddressFactory, OperatorFactory, ValidatorFactory, pubkey_for
 from whitelist.models import Change
 
@@ -106,6 +106,7 @@ def test_a_single_key_is_refused_when_malformed_duplicate_or_paying_elsewhere(al
 
 
 def test_keys_cannot_be_added_while_the_operator_is_in_review(alice, reviewer, alice_operator):
+    make_submittable(alice_operator, alice)
     operator_transition(operator=alice_operator, to_status="submitted", by=alice)
     with pytest.raises(ApplicationError, match="cannot be added while the operator is submitted"):
         validator_register(

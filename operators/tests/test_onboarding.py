@@ -11,7 +11,7 @@ from operators import checklist
 from operators.deposit_data import make_deposit_entry
 from operators.models import DueDiligenceItem, OperatorProfile, OperatorStatusChange, Validator
 from operators.services import checklist_item_review, operator_transition
-from operators.tests.conftest import FEE_RECIPIENT, WITHDRAWAL
+from operators.tests.conftest import FEE_RECIPIENT, WITHDRAWAL, make_submittable
 from operators.tests.factories import approved_kyc_application
 from whitelist.models import Change
 
@@ -131,6 +131,7 @@ def test_approval_is_refused_while_the_kyc_case_is_not_approved_or_an_address_is
 def test_illegal_transitions_are_refused_by_the_table(alice, reviewer, alice_operator):
     with pytest.raises(Exception, match="draft cannot become approved"):
         operator_transition(operator=alice_operator, to_status="approved", by=reviewer)
+    make_submittable(alice_operator, alice)
     operator_transition(operator=alice_operator, to_status="submitted", by=alice)
     operator_transition(operator=alice_operator, to_status="in_review", by=reviewer)
     with pytest.raises(Exception, match="Give a reason"):
@@ -140,6 +141,7 @@ def test_illegal_transitions_are_refused_by_the_table(alice, reviewer, alice_ope
 
 
 def test_a_failed_checklist_item_needs_a_note(alice, reviewer, alice_operator):
+    make_submittable(alice_operator, alice)
     operator_transition(operator=alice_operator, to_status="submitted", by=alice)
     operator_transition(operator=alice_operator, to_status="in_review", by=reviewer)
     with pytest.raises(Exception, match="needs a note"):

@@ -4,6 +4,7 @@ Protocol (docs.sumsub.com, "Authentication" and "Webhooks"):
 - every API request carries `X-App-Token`, `X-App-Access-Ts` (unix seconds) and `X-App-Access-Sig`, the hex
   HMAC-SHA256 with the secret key over `ts + METHOD + path?query + body`;
 - `POST /resources/applicants?levelName=L` with `{"externalUserId": ...}` creates an applicant (`id`);
+- `GET /resources/applicants/-;externalUserId={id}/one` returns the applicant with that external id (404: none);
 - `POST /resources/accessTokens/sdk` with `{"userId", "levelName", "ttlInSecs"}` returns a WebSDK `token`;
 - `GET /resources/applicants/{id}/status` returns `reviewStatus` and `reviewResult.reviewAnswer`;
 - webhooks are signed with `X-Payload-Digest` (hex HMAC of the raw body with the webhook secret) and
@@ -20,7 +21,7 @@ import hmac
 import time
 from collections.abc import Callable
 from typing import Any, ClassVar
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from django.conf import settings
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -132,6 +133,18 @@ class SumsubProvider:
         data = self._call("POST", "/resources/applicants", params={"levelName": self.level_name}, body=body)
         return _parse(Applicant, data)
 
+    def applicant_find(self, *, external_user_id: str) -> Applicant | None:
+        """The applicant already created for `external_user_id`, or None. Sumsub refuses a second applicant with
+        the same external id, so a re-run (a retry, the sweep, a new screening round) looks it up first."""
+        path = f"/resources/applicants/-;externalUserId={quote(external_user_id, safe='')}/one"
+        try:
+            data = self._call("GET", path)
+        except ProviderRejected as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return _parse(Applicant, data)
+
     def access_token(self, *, external_user_id: str, ttl_seconds: int = 1800) -> AccessToken:
         body = {"userId": external_user_id, "levelName": self.level_name, "ttlInSecs": ttl_seconds}
         return _parse(AccessToken, self._call("POST", "/resources/accessTokens/sdk", body=body))
@@ -143,7 +156,9 @@ class SumsubProvider:
         """Creates the applicant and a WebSDK token; the verdict arrives later by webhook (not final)."""
         external_user_id = subject.external_user_id or subject_ref
         try:
-            applicant = self.applicant_create(external_user_id=external_user_id, email=subject.email)
+            applicant = self.applicant_find(external_user_id=external_user_id)
+            if applicant is None:
+                applicant = self.applicant_create(external_user_id=external_user_id, email=subject.email)
             token = self.access_token(external_user_id=external_user_id)
         except ProviderRejected as exc:
             raise ProviderUnavailable(f"sumsub rejected the request: {exc}") from exc

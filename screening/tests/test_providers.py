@@ -272,3 +272,38 @@ def test_gleif_lookup_clear_lapsed_and_unknown(gleif: VendorServer) -> None:
 
 def test_a_subject_is_plain_data() -> None:
     assert Subject.from_dict({"name": "Jane", "unknown": "ignored", "birth_date": None}) == Subject(name="Jane")
+
+
+def test_a_sumsub_re_run_finds_the_applicant_by_external_id_instead_of_creating_it_again(sumsub: VendorServer) -> None:
+    sumsub.on(
+        "GET",
+        "/resources/applicants/-;externalUserId=case-9/one",
+        sumsub_signed(reply_json({"id": "65aa00aa", "externalUserId": "case-9"})),
+    )
+    sumsub.on(
+        "POST",
+        "/resources/applicants",
+        reply_json({"description": "Applicant with external user id 'case-9' already exists"}, status=409),
+    )
+    sumsub.on("POST", "/resources/accessTokens/sdk", sumsub_signed(reply_json({"token": "_act-2", "userId": "case-9"})))
+    check = check_run_now(kind="identity", subject_ref="case-9", subject={})
+    assert check.external_id == "65aa00aa" and check.outcome == Outcome.PENDING
+    assert sumsub.calls("POST", "/resources/applicants") == []
+
+
+def test_the_sweep_leaves_an_identity_check_waiting_for_the_person_alone(sumsub: VendorServer, settings: Any) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from screening.models import Check
+    from screening.selectors import checks_stuck
+
+    sumsub.on("POST", "/resources/applicants", sumsub_signed(reply_json({"id": "77bb", "externalUserId": "case-10"})))
+    sumsub.on(
+        "POST", "/resources/accessTokens/sdk", sumsub_signed(reply_json({"token": "_act-3", "userId": "case-10"}))
+    )
+    waiting = check_run_now(kind="identity", subject_ref="case-10", subject={})
+    lost = Check.objects.create(kind="identity", provider="sumsub", subject_ref="case-11", status=CheckStatus.RUNNING)
+    Check.objects.filter(pk__in=[waiting.pk, lost.pk]).update(updated_at=timezone.now() - dt.timedelta(hours=3))
+    assert checks_stuck() == [lost.pk]

@@ -6,7 +6,7 @@ from typing import Any
 from django.utils import timezone
 
 from whitelist.chain import checksum, random_address
-from whitelist.models import Change, Target
+from whitelist.models import Batch, Change, Deployment, Target
 from whitelist.services import whitelist_change_request
 
 
@@ -54,4 +54,43 @@ def request_remove(address: str, *, list_key: str = "stakers", **kw: Any) -> Cha
             reference=kw.pop("reference", "kyc.application:1"),
             actor=kw.pop("actor", None),
         )
+    )
+
+
+def record_confirmed(
+    address: str, *, action: str = "add", valid_until: dt.datetime | None = None, list_key: str = "stakers"
+) -> Change:
+    """A change recorded as confirmed on chain in block 42, without a chain (for pages that read the record)."""
+    deployment, _ = Deployment.objects.get_or_create(
+        chain_id=31337,
+        address="0x" + "1" * 40,
+        defaults={
+            "list_key": list_key,
+            "tx_hash": "0x" + "2" * 64,
+            "block_number": 1,
+            "deployer": "0x" + "3" * 40,
+            "admin": "0x" + "3" * 40,
+        },
+    )
+    batch = Batch.objects.create(
+        batch_id=Batch.new_batch_id(),
+        deployment=deployment,
+        list_key=list_key,
+        action=action,
+        valid_until=int(valid_until.timestamp()) if valid_until else 0,
+        status=Batch.Status.CONFIRMED,
+        size=1,
+        calldata="0x",
+        block_number=42,
+        tx_hash="0x" + "4" * 64,
+        confirmed_at=timezone.now(),
+    )
+    return Change.objects.create(
+        address=address,
+        list_key=list_key,
+        action=action,
+        valid_until=valid_until,
+        reason="KYC approved" if action == "add" else "KYC revoked",
+        status=Change.Status.CONFIRMED,
+        batch=batch,
     )

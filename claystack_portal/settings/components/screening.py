@@ -96,6 +96,17 @@ SUMSUB_APP_TOKEN = env.str("SUMSUB_APP_TOKEN", default="")
 SUMSUB_SECRET_KEY = env.str("SUMSUB_SECRET_KEY", default="")
 SUMSUB_LEVEL_NAME = env.str("SUMSUB_LEVEL_NAME", default="basic-kyc-level")
 SUMSUB_WEBHOOK_SECRET = env.str("SUMSUB_WEBHOOK_SECRET", default="")
+# The WebSDK the "Verify your identity" page embeds, and the origins its iframe and API calls use (added to the
+# Content-Security-Policy only when Sumsub is the identity provider).
+SUMSUB_WEBSDK_URL = env.str(
+    "SUMSUB_WEBSDK_URL", default="https://static.sumsub.com/idensic/static/sns-websdk-builder.js"
+)
+SUMSUB_WEBSDK_ORIGINS: list[str] = env.list(
+    "SUMSUB_WEBSDK_ORIGINS", default=["https://static.sumsub.com", "https://api.sumsub.com", "https://*.sumsub.com"]
+)
+SUMSUB_ACCESS_TOKEN_TTL_SECONDS = env.int("SUMSUB_ACCESS_TOKEN_TTL_SECONDS", default=1800)
+# How long a link sent to a director or owner who is not a portal user stays valid.
+KYC_IDENTITY_LINK_DAYS = env.int("KYC_IDENTITY_LINK_DAYS", default=14)
 
 CHAINALYSIS_BASE_URL = env.str("CHAINALYSIS_BASE_URL", default="https://public.chainalysis.com")
 CHAINALYSIS_API_KEY = env.str("CHAINALYSIS_API_KEY", default="")

@@ -100,6 +100,11 @@ PAGES: dict[str, dict[str, Row]] = {
     "staff_home": {"GET": staff(A.STAFF_AREA)},
     "staff_audit": {"GET": staff(A.AUDIT_VIEW)},
     "organisation_members": {"GET": owner(), "POST": owner(ALLOWED)},
+    # Any applicant may register an organisation (an empty form is a 200 with its errors); staff are sent home.
+    "organisation_new": {
+        "GET": signed_in(**dict.fromkeys(STAFF, REDIRECT)),
+        "POST": signed_in(**dict.fromkeys(STAFF, REDIRECT)),
+    },
     "invitation_revoke": {"GET": post_only(), "POST": owner(ALLOWED)},
     # Only the invited address may open an invitation; nobody in the personas is the invitee.
     "invitation_accept": {"GET": signed_in(NOT_FOUND), "POST": signed_in(NOT_FOUND)},
@@ -118,14 +123,20 @@ PAGES: dict[str, dict[str, Row]] = {
     # An institution's people are added from the people step with a role; without one the page does not exist.
     "kyc:person_add": {"GET": owner(NOT_FOUND), "POST": owner(NOT_FOUND)},
     "kyc:person_edit": {"GET": owner(), "POST": owner(ALLOWED)},
-    "kyc:person_delete": {"GET": post_only(), "POST": owner(ALLOWED)},
-    "kyc:document_delete": {"GET": post_only(), "POST": owner(ALLOWED)},
+    "kyc:person_delete": {"GET": owner(), "POST": owner(ALLOWED)},  # GET: the confirmation page
+    "kyc:document_delete": {"GET": owner(), "POST": owner(ALLOWED)},  # GET: the confirmation page
     "kyc:wallet_prove": {"GET": owner(), "POST": owner(ALLOWED)},
-    "kyc:wallet_delete": {"GET": post_only(), "POST": owner(ALLOWED)},
+    "kyc:wallet_delete": {"GET": owner(), "POST": owner(ALLOWED)},  # GET: the confirmation page
     "kyc:submit": {"GET": post_only(), "POST": owner(ALLOWED)},
     "kyc:resubmit": {"GET": post_only(), "POST": owner(ALLOWED)},
     "kyc:renew": {"GET": post_only(), "POST": owner(ALLOWED)},
     # A document: its organisation's members, and staff who may view cases.
+    # Identity verification: the applicant's page and the SDK's token refresh (503 without a provider: none is
+    # configured in the test settings); the link page for a person without an account takes a signed token.
+    "kyc:identity": {"GET": owner()},
+    "kyc:identity_token": {"GET": owner("503")},
+    "kyc:identity_link": {"GET": public(NOT_FOUND)},
+    "kyc:identity_link_token": {"GET": public(NOT_FOUND)},
     "kyc:document": {"GET": owner(**dict.fromkeys((REVIEWER, APPROVER, AUDITOR), OK))},
     # kyc: compliance review (applicants are told the staff pages do not exist)
     "kyc:queue": {"GET": staff(A.CASE_VIEW, others=NOT_FOUND)},
@@ -203,6 +214,8 @@ PAGES: dict[str, dict[str, Row]] = {
     "operators_submit": {"GET": post_only(), "POST": owner(ALLOWED)},
     "operators_link": {"GET": post_only(), "POST": owner(ALLOWED)},
     "operators_address_add": {"GET": post_only(), "POST": owner(ALLOWED)},
+    # The operator proves control of a declared address: its message page, then the pasted signature.
+    "operators_address_prove": {"GET": owner(), "POST": owner()},
     "operators_cluster_add": {"GET": post_only(), "POST": owner(ALLOWED)},
     "operators_node_create": {"GET": owner(), "POST": owner(ALLOWED)},
     "operators_node_edit": {"GET": owner(), "POST": owner(ALLOWED)},
@@ -321,6 +334,8 @@ _STAFF_NO_APPLICATIONS = dict.fromkeys(STAFF, NOT_FOUND)
 OPERATIONS: dict[tuple[str, str], Row] = {
     ("/api/v1/me/", "GET"): api(signed_in()),
     ("/api/v1/organisations/", "GET"): api(signed_in()),
+    # Anyone signed in may register an organisation; the probe's empty body is refused (staff are refused too).
+    ("/api/v1/organisations/", "POST"): api(signed_in(BAD_REQUEST)),
     ("/api/v1/audit-events/", "GET"): api(staff(A.AUDIT_VIEW)),
     (_KEYS, "GET"): api(owner()),
     (_KEYS, "POST"): api(owner(BAD_REQUEST)),

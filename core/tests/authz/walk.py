@@ -105,6 +105,7 @@ def param_value(world: World, route: str, param: str) -> str:
         "token": world.invitation_token,
         "node_id": x.get("node") and x["node"].public_id,
         "export_id": x.get("data_export") and x["data_export"].public_id,
+        "address_id": x.get("operator_address") and x["operator_address"].pk,
         # allauth's e-mail confirmation and password reset keys: a wrong key shows allauth's "bad link" page.
         "key": "not-a-real-key",
         "uidb36": "1",

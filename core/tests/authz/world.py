@@ -163,6 +163,7 @@ def _operators(world: World) -> None:
 
     operator = OperatorFactory(organisation=world.org_a, name="Acme Nodes")
     world.extra["operator"] = operator
+    world.extra["operator_address"] = operator.addresses.create(address="0x" + "33" * 20, purpose="withdrawal")
     world.extra["node"] = Node.objects.create(
         operator=operator,
         name="node-1",
