@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
-from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
+from allauth.mfa.totp.internal.auth import TOTP
 from django.db import transaction
-from django.utils import timezone
 
 from accounts.models import Organisation, User
 from accounts.roles import StaffRole
 from accounts.services import organisation_create, staff_role_grant
+from accounts.totp import current_totp_code  # noqa: F401  (re-exported: seed_demo and tests use it here)
 from core.crypto import decrypt_str
 
 DEMO_PASSWORD = "claystack-demo-2026"
@@ -49,19 +49,6 @@ DEMO_APPLICANTS = [
 def _demo_secret(email: str) -> str:
     # Deterministic per e-mail so the printed secret stays valid across re-seeds of a dev database.
     return base64.b32encode(hashlib.sha256(f"claystack-demo:{email}".encode()).digest()[:20]).decode()
-
-
-TOTP_PERIOD = 30
-
-
-def current_totp_code(secret: str, *, at: float | None = None) -> str:
-    moment = timezone.now().timestamp() if at is None else at
-    return format_hotp_value(hotp_value(secret, int(moment) // TOTP_PERIOD))
-
-
-def totp_seconds_left(at: float) -> float:
-    """How long the code of the window containing `at` stays valid."""
-    return TOTP_PERIOD - (at % TOTP_PERIOD)
 
 
 def _ensure_user(email: str, full_name: str) -> User:

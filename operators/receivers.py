@@ -10,13 +10,16 @@ from django.dispatch import receiver
 
 from kyc.models import Application
 from kyc.signals import application_status_changed
-from operators.services import operators_carry_over, operators_suspend_for_application
 
 S = Application.Status
 
 
 @receiver(application_status_changed, dispatch_uid="operators.follow_kyc_case")
 def follow_kyc_case(sender: Any, *, application: Application, before: str, after: str, by: Any, **_: Any) -> None:
+    # Imported here: this module loads at start-up (AppConfig.ready), and the services pull in the Ethereum stack
+    # (eth_account, py_ecc), two seconds of CPU that every manage.py command would otherwise pay.
+    from operators.services import operators_carry_over, operators_suspend_for_application
+
     if after in (S.REVOKED, S.EXPIRED):
         operators_suspend_for_application(
             application=application,

@@ -16,7 +16,6 @@ from typing import Any
 from kyc.whitelisting import wallet_proofs
 from operators.models import OperatorAddress, OperatorProfile
 from whitelist.models import ListKey, Target
-from whitelist.services import whitelist_targets_update
 from whitelist.targets import Claim, Source, target_source_register
 
 
@@ -53,6 +52,9 @@ def register_sources() -> None:
 def operator_addresses_resync(*, operator: OperatorProfile, by: Any, reason: str) -> int:
     """Recompute the operators' list target of every address of the operator and record on each address what was
     asked of the whitelist. Returns how many changes were queued."""
+    # Imported here: the source above registers at start-up, and the whitelist's services load web3.
+    from whitelist.services import whitelist_targets_update
+
     addresses = list(operator.addresses.all())
     changes = whitelist_targets_update(
         list_key=ListKey.OPERATORS,

@@ -7,7 +7,7 @@ from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from accounts.demo import current_totp_code, totp_seconds_left
+from accounts.totp import current_totp_code, totp_seconds_left
 from core.crypto import decrypt_str
 
 # A code about to expire is useless by the time someone has typed it: wait for the next window instead.
