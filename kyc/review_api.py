@@ -104,14 +104,14 @@ class CaseApproveApi(APIView):
 
     permission_classes = [HasCapability.for_(Capability.CASE_REVIEW)]
 
-    class Input(serializers.Serializer[Any]):
+    class ApproveInput(serializers.Serializer[Any]):
         reason = serializers.CharField(max_length=5000)
         risk_level = serializers.ChoiceField(choices=RiskLevel.choices, required=False)
         override_reason = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
 
-    @extend_schema(request=Input, responses=CaseDecisionOutput)
+    @extend_schema(request=ApproveInput, responses=CaseDecisionOutput)
     def post(self, request: Request, public_id: Any) -> Response:
-        data = self.Input(data=request.data)
+        data = self.ApproveInput(data=request.data)
         data.is_valid(raise_exception=True)
         case = review.case_approve(
             application=_case(public_id),
@@ -126,14 +126,14 @@ class CaseApproveApi(APIView):
 class CaseRejectApi(APIView):
     permission_classes = [HasCapability.for_(Capability.CASE_REVIEW)]
 
-    class Input(serializers.Serializer[Any]):
+    class RejectInput(serializers.Serializer[Any]):
         reason_code = serializers.CharField(max_length=64)
         internal_note = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
         applicant_message = serializers.CharField(max_length=5000)
 
-    @extend_schema(request=Input, responses=CaseDecisionOutput)
+    @extend_schema(request=RejectInput, responses=CaseDecisionOutput)
     def post(self, request: Request, public_id: Any) -> Response:
-        data = self.Input(data=request.data)
+        data = self.RejectInput(data=request.data)
         data.is_valid(raise_exception=True)
         case = review.case_reject(application=_case(public_id), by=request.user, **data.validated_data)  # type: ignore[arg-type]
         return Response(CaseDecisionOutput(case).data)
