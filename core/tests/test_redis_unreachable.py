@@ -37,10 +37,15 @@ def broker_down() -> Iterator[None]:
     from claystack_portal.celery import app
 
     def reset_connections() -> None:
+        from kombu import pools
+
         if app._pool is not None:
             app._pool.force_close_all()
         app._pool = None
         app.amqp._producer_pool = None
+        # kombu keeps producer pools per connection in a global registry: without clearing it, the next task sent
+        # after this test (even an eager one, which borrows a producer for its serializer) finds the closed pool.
+        pools.reset()
 
     saved = app.conf.broker_url
     reset_connections()
