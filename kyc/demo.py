@@ -327,6 +327,8 @@ _STATUS_WEIGHTS = (
     ("rejected", 10),
     ("expired", 5),
     ("revoked", 5),
+    # The old case of a renewed customer (the seeded renewal itself is not linked to it).
+    ("superseded", 3),
 )
 _LEVELS = (("low", 50), ("medium", 35), ("high", 13), ("prohibited", 2))
 _SCORE_RANGE = {"low": (0, 29), "medium": (30, 59), "high": (60, 89), "prohibited": (90, 100)}
@@ -352,9 +354,21 @@ _PATHS: dict[str, tuple[str, ...]] = {
 }
 _PATHS["expired"] = (*_PATHS["approved"], "expired")
 _PATHS["revoked"] = (*_PATHS["approved"], "revoked")
+_PATHS["superseded"] = (*_PATHS["approved"], "superseded")
 _ASSIGNED_FROM = {"in_review", "information_requested", "resubmitted", "pending_second_approval"}
-_DECIDED = {"approved", "rejected", "expired", "revoked"}
-_REVIEWER_STEPS = {"in_review", "information_requested", "pending_second_approval", "approved", "rejected", "revoked"}
+_DECIDED = {"approved", "rejected", "expired", "revoked", "superseded"}
+# States a case reaches only through an approval (or on its way to one): never at the prohibited level.
+_APPROVED_ONCE = {"approved", "expired", "revoked", "superseded", "pending_second_approval"}
+_ENDING_NOTES = {"revoked": "Seeded demo revocation.", "superseded": "Seeded demo renewal."}
+_REVIEWER_STEPS = {
+    "in_review",
+    "information_requested",
+    "pending_second_approval",
+    "approved",
+    "rejected",
+    "revoked",
+    "superseded",
+}
 
 
 @dataclass(frozen=True)
@@ -440,7 +454,7 @@ def seed_demo_cases(n: int, *, chunk_size: int = 2000, seed: int | None = None) 
                 status = _weighted(rng, _STATUS_WEIGHTS)
                 country = rng.choice(_COUNTRIES)
                 level = _weighted(rng, _LEVELS) if status not in ("draft", "submitted", "screening") else ""
-                if status in ("approved", "expired", "revoked", "pending_second_approval") and level == "prohibited":
+                if status in _APPROVED_ONCE and level == "prohibited":
                     level = "high"  # a prohibited case is never approved
                 if status == "expired":
                     level = "high"  # the shortest validity: expired within the seeded history
@@ -656,14 +670,14 @@ def seed_demo_cases(n: int, *, chunk_size: int = 2000, seed: int | None = None) 
                             at=last_at,
                         )
                     )
-                elif status in ("expired", "revoked"):
+                elif status in ("expired", "revoked", "superseded"):
                     decisions.append(
                         Decision(
                             application=app,
                             outcome=status,
                             risk_level=level,
-                            reason_code="" if status == "expired" else rng.choice(reason_codes),
-                            internal_note="" if status == "expired" else "Seeded demo revocation.",
+                            reason_code=rng.choice(reason_codes) if status == "revoked" else "",
+                            internal_note=_ENDING_NOTES.get(status, ""),
                             by_id=None if status == "expired" else assignee_id,
                             at=last_at,
                         )
@@ -690,7 +704,7 @@ def _history(rng: random.Random, plan: dict[str, Any], now: dt.datetime) -> list
     for status in _PATHS[plan["status"]]:
         if status in ("screening", "ready_for_review"):
             gap = dt.timedelta(minutes=rng.uniform(1, 30))
-        elif status == "revoked":
+        elif status in ("revoked", "superseded"):
             gap = dt.timedelta(days=rng.uniform(1, 60))
         else:
             gap = dt.timedelta(hours=rng.uniform(1, 96))
