@@ -35,6 +35,13 @@ def _sanctioned_wallet_ids(wallet_ids: Iterable[str]) -> set[str]:
     return {ref.removeprefix(WALLET_REF) for ref in confirmed}
 
 
+def sanctioned_addresses(addresses: Iterable[str]) -> set[str]:
+    """Addresses with a wallet (on any case) whose screening hit an officer confirmed as a true match."""
+    wallets = dict(WalletAddress.objects.filter(address__in=list(addresses)).values_list("public_id", "address"))
+    barred = _sanctioned_wallet_ids(str(w) for w in wallets)
+    return {address for public_id, address in wallets.items() if str(public_id) in barred}
+
+
 def wallet_proofs(
     *, addresses: Iterable[str], now: dt.datetime, operator_cases: bool | None = None
 ) -> list[tuple[str, int, dt.datetime, str]]:

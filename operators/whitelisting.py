@@ -1,6 +1,7 @@
 """The operators' side of the whitelist: an operator's addresses are on the operators' list while the operator is
-approved, its KYC/KYB case is approved and in date, and the address is a wallet proven on that case (not held by
-screening, no confirmed sanctions match). Their on-chain expiry is the case's `valid_until`.
+approved, its KYC/KYB case is approved and in date, and the address is proven (a wallet of that case, or signed for
+in the operator flow), not held by screening and with no confirmed sanctions match. Their on-chain expiry is the
+case's `valid_until`.
 
 This module is the only place that calls the whitelist app. It registers the operators' list source and recomputes
 the targets of an operator's addresses inside the decision that changed them (approval, suspension, a new address,
@@ -13,27 +14,35 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
-from kyc.whitelisting import wallet_proofs
+from kyc.models import Application
+from kyc.whitelisting import sanctioned_addresses, wallet_proofs
 from operators.models import OperatorAddress, OperatorProfile
 from whitelist.models import ListKey, Target
 from whitelist.targets import Claim, Source, target_source_register
 
 
 def _operator_claims(addresses: list[str], now: dt.datetime) -> dict[str, Claim]:
-    proven = {(address, app): until for address, app, until, _ref in wallet_proofs(addresses=addresses, now=now)}
+    """An address of an approved operator, vetted under an approved and in-date case, proven (a wallet of that case,
+    or signed for in the operator flow), not held by screening and with no confirmed sanctions match anywhere."""
+    on_case = {(address, app) for address, app, _until, _ref in wallet_proofs(addresses=addresses, now=now)}
+    barred = sanctioned_addresses(addresses)
     rows = (
         OperatorAddress.objects.filter(
             address__in=addresses,
             operator__status=OperatorProfile.Status.APPROVED,
-            operator__kyc_application__isnull=False,
+            operator__kyc_application__status=Application.Status.APPROVED,
+            operator__kyc_application__valid_until__gt=now,
         )
         .exclude(whitelist_state=OperatorAddress.WhitelistState.HELD)
-        .values_list("address", "operator__kyc_application_id", "operator__public_id")
-    )
+        .values_list(
+            "address", "proven_at", "operator__kyc_application_id", "operator__kyc_application__valid_until",
+            "operator__public_id",
+        )
+    )  # fmt: skip
     best: dict[str, Claim] = {}
-    for address, app, operator_id in rows:
-        until = proven.get((address, app))
-        if until is not None and (address not in best or until > best[address].valid_until):
+    for address, proven_at, app, until, operator_id in rows:
+        proven = (address, app) in on_case or (proven_at is not None and address not in barred)
+        if proven and until is not None and (address not in best or until > best[address].valid_until):
             best[address] = Claim(valid_until=until, reference=f"operators.operator:{operator_id}")
     return best
 
