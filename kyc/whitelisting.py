@@ -22,10 +22,6 @@ S = Application.Status
 WALLET_REF = "kyc.wallet:"
 
 
-def list_key_for(application: Application) -> str:
-    return ListKey.OPERATORS if application.subject_type in OPERATOR_SUBJECT_TYPES else ListKey.STAKERS
-
-
 def _sanctioned_wallet_ids(wallet_ids: Iterable[str]) -> set[str]:
     """Wallets (public ids) with a screening hit an officer confirmed as a true match: never on a list again."""
     refs = [f"{WALLET_REF}{w}" for w in wallet_ids]

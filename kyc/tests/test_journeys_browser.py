@@ -19,10 +19,9 @@ from eth_account.messages import encode_defunct
 from accounts.models import User
 from accounts.tests.factories import StaffUserFactory
 from kyc import review
-from kyc.models import Application
+from kyc.models import OPERATOR_SUBJECT_TYPES, Application
 from kyc.tests.factories import PDF_BYTES, PNG_BYTES, REAL_LEI
 from kyc.tests.test_browser import CHROMIUM, LAUNCH_ARGS, PROVIDER_JS
-from kyc.whitelisting import list_key_for
 from screening import selectors as screening_selectors
 from whitelist.sync import sync_until_settled
 from whitelist.tests.conftest import anvil_node, anvil_tx, chain_settings  # noqa: F401 - the local chain fixtures
@@ -207,7 +206,8 @@ def _answer_rfi_and_see_chain(
     expect(page.locator(".wallet-chain")).to_contain_text("block")
     _shot(page, f"{prefix}-on-chain")
     wallet = application.wallets.get()
-    assert anvil.contract(list_key_for(application)).is_whitelisted(wallet.address)
+    list_key = "operators" if application.subject_type in OPERATOR_SUBJECT_TYPES else "stakers"
+    assert anvil.contract(list_key).is_whitelisted(wallet.address)
 
 
 @pytest.mark.django_db(transaction=True)
