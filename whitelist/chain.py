@@ -376,29 +376,25 @@ class Chain:
             contract_address=str(created) if created else None,
         )
 
-    def is_pending(self, tx_hash: str) -> bool:
-        """Whether the node still knows the transaction (in its pool or mined)."""
+    def _transaction(self, tx_hash: str) -> Any | None:
+        """The node's view of a transaction (in its pool or mined), or None if it does not know it."""
         try:
-            tx = self._call(self.w3.eth.get_transaction, tx_hash)
+            return self._call(self.w3.eth.get_transaction, tx_hash)
         except TransactionNotFound:
-            return False
+            return None
         except ChainError as exc:
             if isinstance(exc, ChainUnavailable) or "not found" not in str(exc).lower():
                 raise
-            return False
-        return tx is not None
+            return None
+
+    def is_pending(self, tx_hash: str) -> bool:
+        """Whether the node still knows the transaction (in its pool or mined)."""
+        return self._transaction(tx_hash) is not None
 
     def transaction_input(self, tx_hash: str) -> tuple[str | None, bytes, int | None] | None:
         """(to, input, block number or None while pending) of a transaction, or None if the node has not
         seen it. The audit trail's anchors are read back this way."""
-        try:
-            tx = self._call(self.w3.eth.get_transaction, tx_hash)
-        except TransactionNotFound:
-            return None
-        except ChainError as exc:
-            if isinstance(exc, ChainUnavailable) or "not found" not in str(exc).lower():
-                raise
-            return None
+        tx = self._transaction(tx_hash)
         if tx is None:
             return None
         to = tx.get("to")
